@@ -54,6 +54,7 @@ struct launch
   int master;   /* pty master kept for `run` in the foreground */
   bool keep_master;
   int new_ns;   /* CLONE_NEW* flags for namespaces without a path */
+  char *created; /* RFC 3339 time of create */
 };
 
 int
@@ -273,7 +274,7 @@ fill_state (const struct launch *l, struct container_state *st, skiff_error_t *e
   st->pid = l->pid;
   st->bundle = strdup (l->spec->bundle);
   st->rootfs = strdup (l->spec->root_path);
-  st->created = state_now_rfc3339 ();
+  st->created = strdup (l->created);
   st->cgroup_path = l->cg ? strdup (cgroup_path (l->cg)) : NULL;
   st->owner = getuid ();
   st->annotations_json = annotations_text (l->spec);
@@ -294,12 +295,7 @@ state_memfd (const struct launch *l, skiff_error_t *err)
   r = fill_state (l, &st, err);
   if (r == 0)
     json = state_to_json (&st, "creating", false);
-  free (st.id);
-  free (st.bundle);
-  free (st.rootfs);
-  free (st.created);
-  free (st.cgroup_path);
-  free (st.annotations_json);
+  state_clear (&st);
   if (r < 0)
     return -1;
   if (json == NULL)
@@ -327,12 +323,7 @@ run_hooks_with_state (const struct launch *l, enum spec_hook_kind kind, const ch
   r = fill_state (l, &st, err);
   if (r == 0)
     json = state_to_json (&st, status, false);
-  free (st.id);
-  free (st.bundle);
-  free (st.rootfs);
-  free (st.created);
-  free (st.cgroup_path);
-  free (st.annotations_json);
+  state_clear (&st);
   if (r < 0)
     return -1;
   return hooks_run (&l->spec->hooks[kind], kind, json ? json : "{}", err);
@@ -411,6 +402,8 @@ launch_release (struct launch *l)
     cgroup_free (l->cg);
   if (l->spec)
     spec_free (l->spec);
+  free (l->created);
+  l->created = NULL;
   l->sync_parent = l->sync_child = l->fifo_fd = l->state_fd = l->join_user_fd = -1;
   l->filter = NULL;
   l->cg = NULL;
@@ -452,6 +445,17 @@ copy_config (const struct container_opts *o, const struct spec *s, skiff_error_t
   return fs_write_file_atomic (dst, text, len, 0600, err);
 }
 
+/* The host id that container id 0 maps to (0 without mappings).  */
+static uint32_t
+host_id_of_root (const struct spec_id_mapping *m, size_t n)
+{
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (m[i].container_id == 0)
+      return m[i].host_id;
+  return 0;
+}
+
 static int
 launch_prepare (struct launch *l, skiff_error_t *err)
 {
@@ -463,6 +467,9 @@ launch_prepare (struct launch *l, skiff_error_t *err)
 
   if (state_check_id (o->id, err) < 0)
     return -1;
+  l->created = state_now_rfc3339 ();
+  if (l->created == NULL)
+    return skiff_error_make (err, ENOMEM, "create");
   if (spec_load (o->bundle, &l->spec, err) < 0)
     return -1;
   s = l->spec;
@@ -485,6 +492,10 @@ launch_prepare (struct launch *l, skiff_error_t *err)
   l->fifo_fd = open (fifo, O_PATH | O_CLOEXEC);
   if (l->fifo_fd < 0)
     return skiff_error_make (err, errno, "open `%s`", fifo);
+  /* In a user namespace the init reopens the fifo as its own root.  */
+  if (chown (fifo, host_id_of_root (s->uid_mappings, s->n_uid_mappings),
+             host_id_of_root (s->gid_mappings, s->n_gid_mappings)) < 0)
+    return skiff_error_make (err, errno, "chown `%s`", fifo);
   {
     struct spec_resources res;
     cleanup_free struct spec_device_rule *rules = NULL;
@@ -561,12 +572,7 @@ launch (struct launch *l, skiff_error_t *err)
     r = fill_state (l, &st, err);
     if (r == 0)
       r = state_save (l->opts->root, &st, err);
-    free (st.id);
-    free (st.bundle);
-    free (st.rootfs);
-    free (st.created);
-    free (st.cgroup_path);
-    free (st.annotations_json);
+    state_clear (&st);
     if (r < 0)
       goto fail;
   }

@@ -141,16 +141,23 @@ state_remove (const char *root, const char *id, skiff_error_t *err)
 }
 
 void
-state_free (struct container_state *st)
+state_clear (struct container_state *st)
 {
-  if (st == NULL)
-    return;
   free (st->id);
   free (st->bundle);
   free (st->rootfs);
   free (st->created);
   free (st->cgroup_path);
   free (st->annotations_json);
+  memset (st, 0, sizeof (*st));
+}
+
+void
+state_free (struct container_state *st)
+{
+  if (st == NULL)
+    return;
+  state_clear (st);
   free (st);
 }
 
@@ -227,13 +234,12 @@ state_to_json (const struct container_state *st, const char *status, bool pretty
     json_gen_kv_str (g, "rootfs", st->rootfs);
   if (st->created)
     json_gen_kv_str (g, "created", st->created);
-  json_gen_str (g, "annotations");
-  if (st->annotations_json && json_parse (st->annotations_json, &ann, NULL) == 0 && YAJL_IS_OBJECT (ann))
-    json_gen_value (g, ann);
-  else
+  /* runtime-spec: annotations are optional; leave them out when empty. */
+  if (st->annotations_json && json_parse (st->annotations_json, &ann, NULL) == 0 && YAJL_IS_OBJECT (ann)
+      && ann->u.object.len > 0)
     {
-      yajl_gen_map_open (g);
-      yajl_gen_map_close (g);
+      json_gen_str (g, "annotations");
+      json_gen_value (g, ann);
     }
   yajl_gen_map_close (g);
   return json_gen_steal (g, NULL);

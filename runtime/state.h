@@ -33,6 +33,8 @@ int state_save (const char *root, const struct container_state *st, skiff_error_
 int state_load (const char *root, const char *id, struct container_state **out, skiff_error_t *err);
 int state_remove (const char *root, const char *id, skiff_error_t *err);
 void state_free (struct container_state *st);
+/* Frees the fields of a state that lives on the stack.  */
+void state_clear (struct container_state *st);
 
 /* "creating", "created", "running" or "stopped".  */
 const char *state_status (const char *root, const struct container_state *st);

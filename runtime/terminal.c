@@ -97,7 +97,6 @@ terminal_make_raw (void)
   termios_saved = true;
   t = saved_termios;
   cfmakeraw (&t);
-  t.c_oflag |= OPOST;
   tcsetattr (0, TCSANOW, &t);
 }
 

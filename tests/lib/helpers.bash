@@ -285,7 +285,7 @@ skiff_teardown_file() {
 
 skiff_setup() {
   skiff_require_root
-  if [ -z "${SKIFF_TEST_TMP:-}" ] || [ ! -f "$SKIFF_TEST_TMP/rootfs/.skiff-rootfs-v1" ]; then
+  if [ -z "${SKIFF_TEST_TMP:-}" ] || [ ! -f "$SKIFF_TEST_TMP/rootfs/.skiff-rootfs-v2" ]; then
     skiff_setup_file
   fi
   ROOTFS=$SKIFF_TEST_TMP/rootfs

@@ -7,7 +7,7 @@
 #   DIR/bin/busybox            the static binary
 #   DIR/{bin,sbin,usr/bin,usr/sbin}/<applet> -> /bin/busybox
 #   DIR/etc/passwd, DIR/etc/group (root, nobody 65534, tester 1000)
-#   DIR/etc/hostname, empty DIR/{proc,sys,dev,tmp,...}
+#   DIR/etc/hostname, empty DIR/{proc,sys,dev,tmp,mnt,srv,opt,shared,...}
 #
 # Idempotent and atomic: the tree is built in DIR.tmp.<pid> and renamed to
 # DIR only when complete, so a concurrent or interrupted build never leaves
@@ -21,7 +21,7 @@ if [ $# -ne 1 ] || [ -z "$1" ]; then
 fi
 
 dest=$1
-stamp=.skiff-rootfs-v1
+stamp=.skiff-rootfs-v2
 
 if [ -f "$dest/$stamp" ]; then
   exit 0
@@ -53,8 +53,10 @@ rm -rf -- "$tmp"
 trap 'rm -rf -- "$tmp"' EXIT INT TERM
 
 mkdir -p -- "$tmp"
+# Mount points tests use must exist: the rootfs is shared and read-only,
+# a runtime must not have to create them in it.
 for d in bin sbin usr/bin usr/sbin etc proc sys dev tmp root home/tester \
-  var/tmp run mnt; do
+  var/tmp run mnt srv opt shared; do
   mkdir -p -- "$tmp/$d"
 done
 chmod 1777 "$tmp/tmp" "$tmp/var/tmp"
