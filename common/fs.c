@@ -136,8 +136,12 @@ fs_mkdir_p (const char *path, mode_t mode, skiff_error_t *err)
   cleanup_free char *p = strdup (path);
   char *s;
 
+  struct stat st;
+
   if (p == NULL)
     return skiff_error_make (err, ENOMEM, "mkdir `%s`", path);
+  if (*p == '\0')
+    return skiff_error_make (err, ENOENT, "mkdir ``");
   for (s = p + 1; *s; s++)
     {
       if (*s != '/')
@@ -147,8 +151,16 @@ fs_mkdir_p (const char *path, mode_t mode, skiff_error_t *err)
         return skiff_error_make (err, errno, "mkdir `%s`", p);
       *s = '/';
     }
-  if (mkdir (p, mode) < 0 && errno != EEXIST)
-    return skiff_error_make (err, errno, "mkdir `%s`", p);
+  if (mkdir (p, mode) < 0)
+    {
+      if (errno != EEXIST)
+        return skiff_error_make (err, errno, "mkdir `%s`", p);
+      /* Something is there: it must be a directory.  */
+      if (stat (p, &st) < 0)
+        return skiff_error_make (err, errno, "stat `%s`", p);
+      if (!S_ISDIR (st.st_mode))
+        return skiff_error_make (err, EEXIST, "mkdir `%s`", p);
+    }
   return 0;
 }
 

@@ -470,6 +470,21 @@ rootfs_pivot (const struct spec *s, bool no_pivot, skiff_error_t *err)
   if (fchdir (newroot) < 0)
     return skiff_error_make (err, errno, "chdir to rootfs");
 
+  if (!no_pivot)
+    {
+      oldroot = open ("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+      if (oldroot < 0)
+        return skiff_error_make (err, errno, "open /");
+      if (syscall (SYS_pivot_root, ".", ".") < 0)
+        {
+          /* EINVAL: the current root is not a mount point we can pivot
+             away from (initramfs, for one).  Fall back to MS_MOVE.  */
+          if (errno != EINVAL)
+            return skiff_error_make (err, errno, "pivot_root to `%s`", s->root_path);
+          log_debug ("pivot_root failed with EINVAL: using MS_MOVE and chroot");
+          no_pivot = true;
+        }
+    }
   if (no_pivot)
     {
       if (mount (s->root_path, "/", NULL, MS_MOVE, NULL) < 0)
@@ -479,12 +494,6 @@ rootfs_pivot (const struct spec *s, bool no_pivot, skiff_error_t *err)
     }
   else
     {
-      oldroot = open ("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-      if (oldroot < 0)
-        return skiff_error_make (err, errno, "open /");
-      if (syscall (SYS_pivot_root, ".", ".") < 0)
-        return skiff_error_make (err, errno, "pivot_root to `%s` (use --no-pivot where pivot_root cannot work)",
-                                 s->root_path);
       /* The old root is now stacked under the new one: detach it.  */
       if (fchdir (oldroot) < 0)
         return skiff_error_make (err, errno, "chdir to old root");

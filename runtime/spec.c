@@ -84,19 +84,25 @@ spec_capability_value (const char *name)
 {
   cap_value_t v;
   cleanup_free char *lower = NULL;
-  char *p;
+  char *p, *back;
+  bool same;
 
   /* Only the canonical upper-case "CAP_*" form is valid in a config.  */
-  if (strncmp (name, "CAP_", 4) != 0)
+  if (strncmp (name, "CAP_", 4) != 0 || name[4] == '\0' || strspn (name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen (name))
     return -1;
   lower = strdup (name);
   if (lower == NULL)
     return -1;
   for (p = lower; *p; p++)
     *p = (*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p;
+  /* cap_from_name accepts trailing text ("cap_kill+ep"): check that the
+     name maps back to itself.  */
   if (cap_from_name (lower, &v) < 0)
     return -1;
-  return v;
+  back = cap_to_name (v);
+  same = back && strcmp (back, lower) == 0;
+  cap_free (back);
+  return same ? v : -1;
 }
 
 /* ---- mount options --------------------------------------------------- */
@@ -918,7 +924,8 @@ parse_linux (yajl_val root, struct spec *s, skiff_error_t *err)
         }
     }
   if ((s->n_uid_mappings || s->n_gid_mappings) && !spec_has_namespace (s, CLONE_NEWUSER, NULL))
-    return skiff_error_make (err, 0, "invalid field `linux.uidMappings`: mappings need a user namespace");
+    return skiff_error_make (err, 0, "invalid field `linux.%s`: mappings need a user namespace",
+                             s->n_uid_mappings ? "uidMappings" : "gidMappings");
   return 0;
 }
 

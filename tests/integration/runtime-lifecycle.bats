@@ -196,8 +196,7 @@ sleeping_bundle() {
     [ ! -e "$ctl${cg#/}" ] || fail "cgroup left behind: $ctl${cg#/}"
   done
   wait_for_pid_exit "$pid"
-  run leaked_mounts
-  [ -z "$output" ] || fail "mounts left behind: $output"
+  assert_no_leaked_mounts
 }
 
 @test "delete refuses a running container unless -f" {

@@ -188,11 +188,19 @@ mounts_snapshot() {
 
 # leaked_mounts: host mount points that appeared since setup, plus any
 # host mount that refers to this test's directories or the shared rootfs.
+# (Prefer assert_no_leaked_mounts, which tolerates a transient mount made
+# by a test running in parallel.)
 leaked_mounts() {
   {
     comm -13 <(printf '%s\n' "$SKIFF_MOUNTS_BEFORE") <(mounts_snapshot)
     grep -F -e "$TESTDIR" -e "$SHORT_DIR" -e "$ROOTFS" /proc/self/mountinfo || true
   } | sort -u
+}
+
+_no_leaked_mounts() { [ -z "$(leaked_mounts)" ]; }
+# assert_no_leaked_mounts: fails (listing them) if mounts stay leaked.
+assert_no_leaked_mounts() {
+  poll_until 5 _no_leaked_mounts 2>/dev/null || fail "mounts left behind: $(leaked_mounts)"
 }
 
 # track_pid PID: a host process that teardown must kill.
@@ -261,6 +269,11 @@ skiff_setup_file() {
     fail "SKIFF_RUNTIME=$SKIFF_RUNTIME is not executable"
     return 1
   fi
+  # Tests change directory: make a relative path absolute.
+  case $SKIFF_RUNTIME in
+    /*) ;;
+    */*) SKIFF_RUNTIME=$(cd "$(dirname "$SKIFF_RUNTIME")" && pwd)/$(basename "$SKIFF_RUNTIME") ;;
+  esac
   export SKIFF_RUNTIME
   command -v jq >/dev/null || { fail "jq is needed (apt-get install jq)"; return 1; }
   if [ -z "${SKIFF_TEST_TMP:-}" ]; then
