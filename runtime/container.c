@@ -205,6 +205,13 @@ container_init (struct launch *l)
 
   reset_signals ();
   close (l->sync_parent);
+  if (l->opts->set_stdio)
+    {
+      int i;
+      for (i = 0; i < 3; i++)
+        if (l->opts->stdio[i] != i && dup2 (l->opts->stdio[i], i) < 0)
+          _exit (1);
+    }
   if (init_setup (l, &exe, &state_json, &err) < 0)
     {
       sync_send_error (l->sync_child, &err);
@@ -227,10 +234,14 @@ container_init (struct launch *l)
   close (fd);
   close (l->fifo_fd);
 
-  if (hooks_run (&s->hooks[HOOK_START_CONTAINER], HOOK_START_CONTAINER, state_json ? state_json : "{}", &err) < 0)
+  if (s->hooks[HOOK_START_CONTAINER].n)
     {
-      skiff_error_print (&err, stderr, "skiff-runtime");
-      _exit (1);
+      cleanup_free char *created = state_json ? state_json_with_status (state_json, "created") : NULL;
+      if (hooks_run (&s->hooks[HOOK_START_CONTAINER], HOOK_START_CONTAINER, created ? created : "{}", &err) < 0)
+        {
+          skiff_error_print (&err, stderr, "skiff-runtime");
+          _exit (1);
+        }
     }
   process_exec (s->process, exe, l->filter, &err);
   {
@@ -648,4 +659,50 @@ container_run (const struct container_opts *o, int *exit_status, skiff_error_t *
         return -1;
     }
   return r;
+}
+
+static int
+launch_for_supervisor (const struct container_opts *o, bool start, pid_t *pid, int *master, skiff_error_t *err)
+{
+  struct launch l;
+  skiff_error_t ignored = NULL;
+  int r;
+
+  launch_init (&l, o);
+  l.keep_master = true;
+  *pid = -1;
+  *master = -1;
+  r = launch (&l, err);
+  if (r == 0 && start)
+    r = container_start (o->root, o->id, err);
+  if (r < 0)
+    {
+      if (l.pid > 0)
+        {
+          if (container_delete (o->root, o->id, true, &ignored) < 0)
+            skiff_error_release (&ignored);
+          while (waitpid (l.pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        }
+      if (l.master >= 0)
+        close (l.master);
+      launch_release (&l);
+      return -1;
+    }
+  *pid = l.pid;
+  *master = l.master;
+  launch_release (&l);
+  return 0;
+}
+
+int
+container_launch (const struct container_opts *o, pid_t *pid, int *master, skiff_error_t *err)
+{
+  return launch_for_supervisor (o, true, pid, master, err);
+}
+
+int
+container_launch_created (const struct container_opts *o, pid_t *pid, int *master, skiff_error_t *err)
+{
+  return launch_for_supervisor (o, false, pid, master, err);
 }

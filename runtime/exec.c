@@ -4,6 +4,7 @@
 #include "cleanup.h"
 #include "container.h"
 #include "container_internal.h"
+#include "json.h"
 #include "namespaces.h"
 #include "process.h"
 #include "state.h"
@@ -142,6 +143,17 @@ build_process (const struct exec_opts *o, const struct spec *s, struct exec_proc
       e->p = *e->from_file;
       return 0;
     }
+  if (o->process_json)
+    {
+      cleanup_json yajl_val tree = NULL;
+      if (json_parse (o->process_json, &tree, err) < 0
+          || spec_parse_process (tree, "process", &e->from_file, err) < 0)
+        return -1;
+      if (e->from_file->n_args == 0)
+        return skiff_error_make (err, 0, "missing field `process.args`");
+      e->p = *e->from_file;
+      return 0;
+    }
   if (o->n_args == 0)
     return skiff_error_make (err, 0, "exec needs a command (or --process)");
   if (s->process)
@@ -175,6 +187,7 @@ struct exec_ctx
   int ns_types[16];
   size_t n_ns;
   int sync_parent, sync_child;
+  const int *stdio; /* NULL: inherit ours */
 };
 
 static int
@@ -218,6 +231,10 @@ exec_child (struct exec_ctx *c)
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
   close (c->sync_parent);
+  if (c->stdio)
+    for (i = 0; i < 3; i++)
+      if (c->stdio[i] != i && dup2 (c->stdio[i], i) < 0)
+        _exit (1);
   if (child_setup (c, &exe, &err) < 0)
     {
       sync_send_error (c->sync_child, &err);
@@ -288,8 +305,11 @@ parent_wait_ready (struct exec_ctx *c, const struct exec_opts *o, int *master, s
     }
 }
 
-int
-container_exec (const struct exec_opts *o, int *exit_status, skiff_error_t *err)
+/* keep_master: return the pty master and pid instead of relaying
+   (container_exec_launch).  */
+static int
+exec_common (const struct exec_opts *o, bool keep_master, int *exit_status, pid_t *out_pid, int *out_master,
+             skiff_error_t *err)
 {
   cleanup_state struct container_state *st = NULL;
   cleanup_spec struct spec *s = NULL;
@@ -298,6 +318,7 @@ container_exec (const struct exec_opts *o, int *exit_status, skiff_error_t *err)
   struct cgroup *cg = NULL;
   const char *status;
   int sv[2], master = -1, ret = -1;
+  cleanup_close int own_pidns = -1;
   pid_t pid = -1;
   size_t i;
 
@@ -311,7 +332,8 @@ container_exec (const struct exec_opts *o, int *exit_status, skiff_error_t *err)
   if (build_process (o, s, &e, err) < 0)
     goto out;
   c.p = &e.p;
-  if (e.p.terminal && o->console_socket == NULL && o->detach)
+  c.stdio = o->set_stdio ? o->stdio : NULL;
+  if (e.p.terminal && o->console_socket == NULL && o->detach && !keep_master)
     {
       skiff_error_make (err, 0, "--tty with --detach needs --console-socket");
       goto out;
@@ -329,23 +351,39 @@ container_exec (const struct exec_opts *o, int *exit_status, skiff_error_t *err)
     }
   c.sync_parent = sv[0];
   c.sync_child = sv[1];
+  /* Joining a pid namespace affects only the children forked after it:
+     join for the fork, then go back, so that a long-lived caller (the
+     shim) forks nothing else into the container.  */
+  own_pidns = open ("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+  if (own_pidns < 0)
+    {
+      skiff_error_make (err, errno, "open `/proc/self/ns/pid`");
+      goto out;
+    }
   for (i = 0; i < c.n_ns; i++)
     if (c.ns_types[i] == CLONE_NEWPID && setns (c.ns_fds[i], CLONE_NEWPID) < 0)
       {
         skiff_error_make (err, errno, "join the container's pid namespace");
         goto out;
       }
-  if (!o->detach && supervise_block_signals (err) < 0)
+  if (!o->detach && !keep_master && supervise_block_signals (err) < 0)
     goto out;
 
   pid = fork ();
+  if (pid == 0)
+    exec_child (&c);
+  if (setns (own_pidns, CLONE_NEWPID) < 0 && pid > 0)
+    {
+      skiff_error_make (err, errno, "return to our pid namespace");
+      kill (pid, SIGKILL);
+      waitpid (pid, NULL, 0);
+      goto out;
+    }
   if (pid < 0)
     {
       skiff_error_make (err, errno, "fork");
       goto out;
     }
-  if (pid == 0)
-    exec_child (&c);
   close (c.sync_child);
   c.sync_child = -1;
 
@@ -358,9 +396,18 @@ container_exec (const struct exec_opts *o, int *exit_status, skiff_error_t *err)
     }
   if (container_write_pid_file (o->pid_file, pid, err) < 0)
     goto out;
-  *exit_status = 0;
-  if (o->detach)
-    ret = 0;
+  if (keep_master)
+    {
+      *out_pid = pid;
+      *out_master = master;
+      master = -1;
+      ret = 0;
+    }
+  else if (o->detach)
+    {
+      *exit_status = 0;
+      ret = 0;
+    }
   else
     ret = supervise_wait (pid, master, exit_status, err);
 
@@ -379,4 +426,19 @@ out:
     cgroup_free (cg);
   exec_process_release (&e);
   return ret;
+}
+
+int
+container_exec (const struct exec_opts *o, int *exit_status, skiff_error_t *err)
+{
+  return exec_common (o, false, exit_status, NULL, NULL, err);
+}
+
+int
+container_exec_launch (const struct exec_opts *o, pid_t *pid, int *master, skiff_error_t *err)
+{
+  int status;
+  *pid = -1;
+  *master = -1;
+  return exec_common (o, true, &status, pid, master, err);
 }

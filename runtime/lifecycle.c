@@ -163,9 +163,11 @@ container_delete (const char *root, const char *id, bool force, skiff_error_t *e
   if (state_load (root, id, &st, err) < 0)
     return -1;
   status = state_status (root, st);
+  /* A created container never ran user code: delete it without -f, as
+     runc does.  A running one needs -f.  */
   if (strcmp (status, "stopped") != 0 && strcmp (status, "creating") != 0)
     {
-      if (!force)
+      if (!force && strcmp (status, "created") != 0)
         return skiff_error_make (err, 0, "cannot delete container `%s` that is not stopped: %s", id, status);
       if (kill (st->pid, SIGKILL) < 0 && errno != ESRCH)
         return skiff_error_make (err, errno, "kill container `%s`", id);

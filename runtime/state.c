@@ -260,3 +260,28 @@ state_now_rfc3339 (void)
     return NULL;
   return s;
 }
+
+char *
+state_json_with_status (const char *json, const char *status)
+{
+  cleanup_json yajl_val tree = NULL;
+  cleanup_gen yajl_gen g = NULL;
+  size_t i;
+
+  if (json_parse (json, &tree, NULL) < 0 || !YAJL_IS_OBJECT (tree))
+    return NULL;
+  g = json_gen_new (false);
+  if (g == NULL)
+    return NULL;
+  yajl_gen_map_open (g);
+  for (i = 0; i < tree->u.object.len; i++)
+    {
+      json_gen_str (g, tree->u.object.keys[i]);
+      if (strcmp (tree->u.object.keys[i], "status") == 0)
+        json_gen_str (g, status);
+      else
+        json_gen_value (g, tree->u.object.values[i]);
+    }
+  yajl_gen_map_close (g);
+  return json_gen_steal (g, NULL);
+}

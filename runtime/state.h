@@ -44,6 +44,9 @@ int proc_start_time (pid_t pid, unsigned long long *out);
 /* The runtime-spec state document (what `state` prints and hooks read).  */
 char *state_to_json (const struct container_state *st, const char *status, bool pretty);
 
+/* A copy of a state document with another status.  */
+char *state_json_with_status (const char *json, const char *status);
+
 /* Current time as RFC 3339 with nanoseconds.  */
 char *state_now_rfc3339 (void);
 

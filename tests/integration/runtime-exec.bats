@@ -157,7 +157,7 @@ EOF
     </dev/null >"$TESTDIR/exec.out" 2>"$TESTDIR/exec.err"
   track_pid "$(cat "$TESTDIR/tty.pid")"
   local rc=0
-  wait "$RECVTTY_PID" || rc=$?
+  wait_recvtty || rc=$?
   cat -A "$out" "$out.err"
   [ "$rc" -eq 0 ]
   run strip_cr <"$out"

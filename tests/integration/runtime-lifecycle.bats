@@ -371,7 +371,7 @@ sleeping_bundle() {
   rt start "$CID"
   # recvtty ends when the terminal hangs up (the process exited).
   local rc=0
-  wait "$RECVTTY_PID" || rc=$?
+  wait_recvtty || rc=$?
   cat -A "$out" "$out.err"
   [ "$rc" -eq 0 ]
   run strip_cr <"$out"

@@ -35,11 +35,11 @@ _crun_needs_legacy_view() {
 # crun_rt ARGS...: crun with its own per-test --root.
 crun_rt() {
   if _crun_needs_legacy_view; then
-    unshare -m --propagation private sh -c \
+    timeout -k 10 "$SKIFF_RT_TIMEOUT" unshare -m --propagation private sh -c \
       'umount -l /sys/fs/cgroup/unified && exec crun --cgroup-manager=disabled --root "$0" "$@"' \
       "$CRUN_ROOT" "$@" 3>&-
   else
-    crun --cgroup-manager=disabled --root "$CRUN_ROOT" "$@" 3>&-
+    timeout -k 10 "$SKIFF_RT_TIMEOUT" crun --cgroup-manager=disabled --root "$CRUN_ROOT" "$@" 3>&-
   fi
 }
 

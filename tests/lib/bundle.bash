@@ -6,8 +6,9 @@
 #         root.path          = the shared busybox rootfs ($ROOTFS), read-only
 #         process.terminal   = false
 #         process.args       = ["sh"] unless changed with bundle_set_args
-#         linux.cgroupsPath  = "/skiff-test-<unique>" (exported as
-#                              BUNDLE_CGROUP, removed by teardown if left)
+#         linux.cgroupsPath  = "/skiff-test-<unique>" (also left in the
+#                              variable BUNDLE_CGROUP; teardown removes it
+#                              if the runtime did not)
 #         a writable tmpfs on /tmp (the rootfs is shared between tests)
 #       then applies JQ_FILTER (with JQ ARGS, e.g. --arg x y).
 #
@@ -17,6 +18,10 @@
 #   bundle_add_mount DIR DEST TYPE SOURCE [OPTION...]
 #   bundle_add_shared DIR [DEST]        bind DIR/shared (rw) at DEST
 #                                       (default /shared); echoes host path
+#
+# Mount destinations must exist in the rootfs (it has /mnt, /srv, /opt,
+# /shared) or lie under the container's tmpfs /tmp: the rootfs is shared
+# and a runtime must not have to create mount points in it.
 #   bundle_add_namespace DIR TYPE [PATH]
 #   bundle_remove_namespace DIR TYPE
 #   bundle_add_hook DIR KIND PATH [ARGS...]  (KIND: prestart, createRuntime,

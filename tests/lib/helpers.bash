@@ -10,6 +10,7 @@
 #   RECVTTY             path to the recvtty helper (default: next to this
 #                       file, else compiled into $SKIFF_TEST_TMP with $CC)
 #   SKIFF_TEST_TIMEOUT  seconds a poll helper waits (default 20)
+#   SKIFF_RT_TIMEOUT    seconds one runtime command may take (default 120)
 #
 # Per test (set by skiff_setup):
 #   TEST_UID   short random token, unique to the test
@@ -21,8 +22,11 @@
 #   SHORT_DIR  a per-test directory under /tmp with a short path (sockets,
 #              hook scripts; a container's tmpfs /tmp can hold the same path)
 #
-# Functions: rt, ctr_create, ctr_run_detached, container_status,
-# container_pid, wait_for_status, poll_until, wait_for_file, ...
+# Functions (see each): rt, rt_run, ctr_create, ctr_start,
+# ctr_run_detached, ctr_output, container_status, container_pid,
+# wait_for_status, poll_until, wait_for, wait_for_file, wait_for_grep,
+# wait_for_pid_exit, pid_alive, cgroup_dir, assert_no_leaked_mounts,
+# track_pid, track_cgroup, netns_add, start_recvtty, wait_recvtty.
 # A test file that needs its own setup()/teardown() must call
 # skiff_setup / skiff_teardown from it.
 
@@ -33,6 +37,7 @@ SKIFF_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$SKIFF_LIB_DIR/bundle.bash"
 
 : "${SKIFF_TEST_TIMEOUT:=20}"
+: "${SKIFF_RT_TIMEOUT:=120}"
 
 # ---------------------------------------------------------------------------
 # small utilities
@@ -100,9 +105,10 @@ strip_cr() { tr -d '\r'; }
 
 # rt ARGS...: runs the runtime with the per-test --root.  fd 3 (bats' own)
 # is closed so that a container started in the background never keeps
-# bats waiting.
+# bats waiting.  A runtime command that hangs is killed after
+# $SKIFF_RT_TIMEOUT seconds (exit status 124) instead of hanging the suite.
 rt() {
-  "$SKIFF_RUNTIME" --root "$RT_ROOT" "$@" 3>&-
+  timeout -k 10 "$SKIFF_RT_TIMEOUT" "$SKIFF_RUNTIME" --root "$RT_ROOT" "$@" 3>&-
 }
 
 # _register_id ID: remembers a container for teardown.
@@ -186,14 +192,18 @@ mounts_snapshot() {
   awk '$5 !~ "^/run/netns" {print $5}' /proc/self/mountinfo | sort
 }
 
-# leaked_mounts: host mount points that appeared since setup, plus any
-# host mount that refers to this test's directories or the shared rootfs.
-# (Prefer assert_no_leaked_mounts, which tolerates a transient mount made
-# by a test running in parallel.)
+# leaked_mounts: host mounts left by this test's containers: any host
+# mount point in this test's directories or the shared rootfs or naming
+# the container id, and any mount stacked since setup on the system mount
+# points a runtime works with (/, /proc, /sys, /dev...).  Other new host
+# mounts are not looked at: other activity on the machine makes them.
+# (Prefer assert_no_leaked_mounts, which tolerates a transient mount.)
 leaked_mounts() {
   {
-    comm -13 <(printf '%s\n' "$SKIFF_MOUNTS_BEFORE") <(mounts_snapshot)
-    grep -F -e "$TESTDIR" -e "$SHORT_DIR" -e "$ROOTFS" /proc/self/mountinfo || true
+    comm -13 <(printf '%s\n' "$SKIFF_MOUNTS_BEFORE") <(mounts_snapshot) |
+      grep -E '^/$|^/(proc|sys|dev)(/|$)' || true
+    awk '{print $5}' /proc/self/mountinfo |
+      grep -F -e "$TESTDIR" -e "$SHORT_DIR" -e "$ROOTFS" -e "$CID" || true
   } | sort -u
 }
 
@@ -218,6 +228,10 @@ netns_add() {
 skiff_require_root() {
   if [ "$(id -u)" -ne 0 ]; then
     skip "integration tests need root"
+  fi
+  # make distcheck runs them once more; scripts/run-tests already did.
+  if [ -n "${SKIFF_SKIP_INTEGRATION:-}" ]; then
+    skip "SKIFF_SKIP_INTEGRATION is set"
   fi
 }
 
@@ -250,6 +264,13 @@ start_recvtty() {
   RECVTTY_PID=$!
   track_pid "$RECVTTY_PID"
   wait_for_socket "$sock"
+}
+
+# wait_recvtty: waits (with the poll deadline) for recvtty to end, that is
+# for the terminal to hang up; returns recvtty's exit status.
+wait_recvtty() {
+  wait_for pid_dead "$RECVTTY_PID" || return 1
+  wait "$RECVTTY_PID"
 }
 
 # ---------------------------------------------------------------------------
@@ -358,7 +379,7 @@ _remove_cgroup() {
 }
 
 skiff_teardown() {
-  local fn p n m
+  local fn p n
   [ -n "${TESTDIR:-}" ] || return 0
   _delete_all rt
   for fn in "${SKIFF_EXTRA_RUNTIMES[@]}"; do
@@ -378,9 +399,10 @@ skiff_teardown() {
     ip netns delete "$n" 2>/dev/null
   done
   # Never rm -rf through a mount.
-  for m in $(awk '{print $5}' /proc/self/mountinfo | grep -F -e "$TESTDIR" -e "$SHORT_DIR" | sort -r); do
-    umount -l "$m" 2>/dev/null
-  done
+  awk '{print $5}' /proc/self/mountinfo | grep -F -e "$TESTDIR" -e "$SHORT_DIR" | sort -r |
+    while IFS= read -r m; do
+      umount -l "$m" 2>/dev/null
+    done
   rm -rf --one-file-system "$TESTDIR" "$SHORT_DIR"
   return 0
 }

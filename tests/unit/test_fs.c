@@ -837,8 +837,6 @@ main (void)
     cmocka_unit_test_setup_teardown (test_remove_tree_symlinks_not_followed, setup_dir, teardown_dir),
     cmocka_unit_test_setup_teardown (test_remove_tree_file, setup_dir, teardown_dir),
     cmocka_unit_test_setup_teardown (test_exists, setup_dir, teardown_dir),
-  };
-  const struct CMUnitTest in_root[] = {
     cmocka_unit_test_setup_teardown (test_open_in_root_plain, setup_root, teardown_root),
     cmocka_unit_test_setup_teardown (test_open_in_root_dotdot, setup_root, teardown_root),
     cmocka_unit_test_setup_teardown (test_open_in_root_absolute_symlink, setup_root, teardown_root),
@@ -847,15 +845,8 @@ main (void)
     cmocka_unit_test_setup_teardown (test_open_in_root_root_itself, setup_root, teardown_root),
     cmocka_unit_test_setup_teardown (test_open_in_root_create, setup_root, teardown_root),
     cmocka_unit_test_setup_teardown (test_open_in_root_missing, setup_root, teardown_root),
-  };
-  const struct CMUnitTest lexical[] = {
     cmocka_unit_test (test_join_under),
     cmocka_unit_test (test_absolute),
   };
-  int failed = 0;
-
-  failed += cmocka_run_group_tests_name ("fs files", files, NULL, NULL);
-  failed += cmocka_run_group_tests_name ("fs_open_in_root", in_root, NULL, NULL);
-  failed += cmocka_run_group_tests_name ("fs lexical paths", lexical, NULL, NULL);
-  return failed == 0 ? 0 : 1;
+  return cmocka_run_group_tests_name ("fs", files, NULL, NULL);
 }

@@ -1,0 +1,353 @@
+/* Starting a container: in the thread pool, mount its rootfs, make its
+   sandbox, write the OCI bundle and spawn skiff-shim; back on the loop,
+   record the new state and watch the shim.  */
+#include "cleanup.h"
+#include "containers.h"
+#include "containers_internal.h"
+#include "fs.h"
+#include "json.h"
+#include "log.h"
+#include "oci_spec.h"
+#include "sandbox.h"
+#include "shim_proto.h"
+#include "state.h"
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define SHIM_READY_TIMEOUT_MS 60000
+
+struct start_job
+{
+  uv_work_t work;
+  struct ctr *c;
+  ctr_done_fn done;
+  void *data;
+  /* inputs, copied on the loop thread */
+  struct image_store *images;
+  char *id, *image_id, *config, *host_config;
+  char *hosts, *hostname_path, *resolv, *log_path;
+  char *bundle, *shim_dir, *netns, *runtime_root, *shim_path, *seccomp, *init_path;
+  /* outputs */
+  int pid;
+  skiff_error_t err;
+};
+
+static void
+start_job_free (struct start_job *j)
+{
+  free (j->id);
+  free (j->image_id);
+  free (j->config);
+  free (j->host_config);
+  free (j->hosts);
+  free (j->hostname_path);
+  free (j->resolv);
+  free (j->log_path);
+  free (j->bundle);
+  free (j->shim_dir);
+  free (j->netns);
+  free (j->runtime_root);
+  free (j->shim_path);
+  free (j->seccomp);
+  free (j->init_path);
+  skiff_error_release (&j->err);
+  free (j);
+}
+
+static const char *
+network_mode (yajl_val hc)
+{
+  yajl_val v = json_get (hc, "NetworkMode");
+  return v && YAJL_IS_STRING (v) && *v->u.string ? v->u.string : "none";
+}
+
+/* Spawns the shim and reads its ready line: "ok PID" or "error MSG".  */
+static int
+spawn_shim (struct start_job *j, bool open_stdin, bool stdin_once, const char *rootfs, skiff_error_t *err)
+{
+  int ready[2], status, r;
+  pid_t pid;
+  char line[2048];
+  size_t used = 0;
+  posix_spawn_file_actions_t fa;
+  char *argv[20];
+  int n = 0;
+
+  if (pipe2 (ready, O_CLOEXEC) < 0)
+    return skiff_error_make (err, errno, "pipe");
+  argv[n++] = j->shim_path;
+  argv[n++] = (char *) "--id";
+  argv[n++] = j->id;
+  argv[n++] = (char *) "--bundle";
+  argv[n++] = j->bundle;
+  argv[n++] = (char *) "--runtime-root";
+  argv[n++] = j->runtime_root;
+  argv[n++] = (char *) "--state-dir";
+  argv[n++] = j->shim_dir;
+  argv[n++] = (char *) "--log";
+  argv[n++] = j->log_path;
+  argv[n++] = (char *) "--rootfs-mount";
+  argv[n++] = (char *) rootfs;
+  /* The process runs once waiting attach clients are in place.  */
+  argv[n++] = (char *) "--no-start";
+  if (open_stdin)
+    argv[n++] = (char *) "--stdin";
+  if (open_stdin && stdin_once)
+    argv[n++] = (char *) "--stdin-once";
+  argv[n] = NULL;
+
+  posix_spawn_file_actions_init (&fa);
+  posix_spawn_file_actions_adddup2 (&fa, ready[1], 3);
+  r = posix_spawn (&pid, j->shim_path, &fa, NULL, argv, environ);
+  posix_spawn_file_actions_destroy (&fa);
+  close (ready[1]);
+  if (r != 0)
+    {
+      close (ready[0]);
+      return skiff_error_make (err, r, "start `%s`", j->shim_path);
+    }
+  for (;;)
+    {
+      struct pollfd p = { .fd = ready[0], .events = POLLIN };
+      ssize_t got;
+      r = poll (&p, 1, SHIM_READY_TIMEOUT_MS);
+      if (r == 0)
+        {
+          close (ready[0]);
+          return skiff_error_make (err, 0, "skiff-shim did not report within %d s", SHIM_READY_TIMEOUT_MS / 1000);
+        }
+      if (r < 0 && errno == EINTR)
+        continue;
+      got = read (ready[0], line + used, sizeof (line) - 1 - used);
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got <= 0)
+        break;
+      used += got;
+      if (memchr (line, '\n', used) || used == sizeof (line) - 1)
+        break;
+    }
+  close (ready[0]);
+  line[used] = '\0';
+  /* The first process forks the shim proper and exits at once.  */
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  line[strcspn (line, "\n")] = '\0';
+  if (strncmp (line, "ok ", 3) == 0)
+    {
+      j->pid = atoi (line + 3);
+      return 0;
+    }
+  if (strncmp (line, "error ", 6) == 0)
+    return skiff_error_make (err, 0, "%s", line + 6);
+  return skiff_error_make (err, 0, "skiff-shim exited without reporting (status %d)", status);
+}
+
+static void
+start_work (uv_work_t *w)
+{
+  struct start_job *j = w->data;
+  cleanup_json yajl_val cfg = NULL, hc = NULL;
+  cleanup_free char *rootfs = NULL, *spec = NULL, *config_path = NULL, *hostname = NULL;
+  struct oci_spec_input in = { 0 };
+  const char *net;
+  bool host_net, open_stdin, stdin_once, netns_made = false;
+  yajl_val hn;
+
+  if (json_parse (j->config, &cfg, &j->err) < 0 || json_parse (j->host_config, &hc, &j->err) < 0)
+    return;
+  net = network_mode (hc);
+  host_net = strcmp (net, "host") == 0;
+  hn = json_get (cfg, "Hostname");
+  if (host_net)
+    {
+      char buf[256];
+      gethostname (buf, sizeof (buf));
+      buf[sizeof (buf) - 1] = '\0';
+      hostname = strdup (buf);
+    }
+  else
+    hostname = strdup (hn && YAJL_IS_STRING (hn) ? hn->u.string : j->id);
+
+  if (image_rootfs_mount (j->images, j->image_id, j->id, &rootfs, &j->err) < 0)
+    return;
+  if (!host_net)
+    {
+      if (sandbox_netns_create (j->netns, &j->err) < 0)
+        goto undo;
+      netns_made = true;
+    }
+  if (sandbox_write_etc (j->hosts, j->hostname_path, j->resolv, hostname, host_net, &j->err) < 0)
+    goto undo;
+
+  in.id = j->id;
+  in.config = cfg;
+  in.host_config = hc;
+  in.rootfs = rootfs;
+  in.netns_path = host_net ? NULL : j->netns;
+  in.hosts_path = j->hosts;
+  in.hostname_path = j->hostname_path;
+  in.resolv_conf_path = j->resolv;
+  in.seccomp_default_path = j->seccomp;
+  in.init_path = j->init_path;
+  if (oci_spec_build (&in, &spec, &j->err) < 0)
+    goto undo;
+  if (fs_mkdir_p (j->bundle, 0700, &j->err) < 0 || fs_mkdir_p (j->shim_dir, 0700, &j->err) < 0)
+    goto undo;
+  if (asprintf (&config_path, "%s/config.json", j->bundle) < 0)
+    {
+      skiff_error_make (&j->err, ENOMEM, "bundle");
+      goto undo;
+    }
+  if (fs_write_file_atomic (config_path, spec, strlen (spec), 0600, &j->err) < 0)
+    goto undo;
+  /* A previous run's exit status must not be taken for this one's.  */
+  {
+    cleanup_free char *exit_file = NULL;
+    if (asprintf (&exit_file, "%s/%s", j->shim_dir, SHIM_EXIT_NAME) >= 0)
+      unlink (exit_file);
+  }
+  open_stdin = YAJL_IS_TRUE (json_get (cfg, "OpenStdin"));
+  stdin_once = YAJL_IS_TRUE (json_get (cfg, "StdinOnce"));
+  if (spawn_shim (j, open_stdin, stdin_once, rootfs, &j->err) < 0)
+    goto undo;
+  return;
+
+undo:
+  image_rootfs_unmount (j->images, j->id, NULL);
+  if (netns_made)
+    sandbox_netns_remove (j->netns, NULL);
+}
+
+/* Docker's exit code for a process that could not be started.  */
+static int
+start_failure_code (const char *msg)
+{
+  if (strstr (msg, "executable file not found") || strstr (msg, "No such file or directory"))
+    return 127;
+  if (strstr (msg, "ermission denied"))
+    return 126;
+  return 128;
+}
+
+static void
+start_after (uv_work_t *w, int status)
+{
+  struct start_job *j = w->data;
+  struct ctr *c = j->c;
+  struct record *r = c->rec;
+  skiff_error_t err = steal_pointer (&j->err);
+
+  c->busy = false;
+  if (err == NULL && status != 0)
+    skiff_error_make (&err, 0, "start cancelled");
+  if (err)
+    {
+      r->state.exit_code = start_failure_code (err->msg);
+      record_set_str (&r->state.error, err->msg);
+      if (strcmp (r->state.status, "restarting") == 0)
+        record_set_status (r, "exited");
+      containers_save (c);
+      /* Docker answers 400 when the command cannot be run.  */
+      err->status = r->state.exit_code == 128 ? 500 : 400;
+      {
+        cleanup_free char *msg = NULL;
+        if (asprintf (&msg, "failed to create shim: OCI runtime create failed: %s: unknown", err->msg) >= 0)
+          {
+            free (err->msg);
+            err->msg = steal_pointer (&msg);
+          }
+      }
+      ctr_drop_pending_attaches (c);
+      if (j->done)
+        j->done (c, err, j->data);
+      skiff_error_release (&err);
+      ctr_wake_waiters (c, "next-exit");
+    }
+  else
+    {
+      free (r->state.started_at);
+      r->state.started_at = state_now_rfc3339 ();
+      record_set_status (r, "running");
+      r->state.pid = j->pid;
+      r->state.exit_code = 0;
+      r->state.oom_killed = false;
+      record_set_str (&r->state.error, "");
+      c->exit_seen = false;
+      containers_save (c);
+      ctr_monitor_connect (c);
+      ctr_release_start (c);
+      ctr_event (c, "start", NULL);
+      if (j->done)
+        j->done (c, NULL, j->data);
+    }
+  ctr_unref (c);
+  start_job_free (j);
+}
+
+void
+containers_start (struct ctr *c, ctr_done_fn done, void *data)
+{
+  struct daemon *d = c->d;
+  struct start_job *j;
+  skiff_error_t err = NULL;
+
+  if (containers_is_running (c))
+    {
+      daemon_error (&err, 304, "container already started");
+      done (c, err, data);
+      skiff_error_release (&err);
+      return;
+    }
+  if (c->busy)
+    {
+      daemon_error (&err, 409, "container %s is busy: another operation is in progress", ctr_short_id (c));
+      done (c, err, data);
+      skiff_error_release (&err);
+      return;
+    }
+  j = calloc (1, sizeof (*j));
+  if (j == NULL)
+    {
+      daemon_error (&err, 500, "out of memory");
+      done (c, err, data);
+      skiff_error_release (&err);
+      return;
+    }
+  j->c = c;
+  j->done = done;
+  j->data = data;
+  j->images = d->images;
+  j->id = strdup (c->rec->id);
+  j->image_id = strdup (c->rec->image_id);
+  j->config = strdup (c->rec->config ? c->rec->config : "{}");
+  j->host_config = strdup (c->rec->host_config ? c->rec->host_config : "{}");
+  j->hosts = strdup (c->rec->hosts_path);
+  j->hostname_path = strdup (c->rec->hostname_path);
+  j->resolv = strdup (c->rec->resolv_conf_path);
+  j->log_path = strdup (c->rec->log_path);
+  j->bundle = ctr_bundle_dir (c);
+  j->shim_dir = ctr_shim_dir (c);
+  j->netns = ctr_netns_path (c);
+  j->runtime_root = strdup (d->runtime_root);
+  j->shim_path = strdup (d->opts.shim_path);
+  j->seccomp = strdup (d->opts.seccomp_profile);
+  j->init_path = strdup (d->opts.init_path);
+  if (c->restart_timer)
+    uv_timer_stop (c->restart_timer);
+  c->busy = true;
+  ctr_ref (c);
+  j->work.data = j;
+  uv_queue_work (d->loop, &j->work, start_work, start_after);
+}

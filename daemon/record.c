@@ -1,0 +1,200 @@
+#include "record.h"
+#include "cleanup.h"
+#include "fs.h"
+#include "json.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct record *
+record_new (void)
+{
+  struct record *r = calloc (1, sizeof (*r));
+  if (r == NULL)
+    return NULL;
+  strcpy (r->state.status, "created");
+  r->state.started_at = strdup (RECORD_ZERO_TIME);
+  r->state.finished_at = strdup (RECORD_ZERO_TIME);
+  return r;
+}
+
+void
+record_free (struct record *r)
+{
+  if (r == NULL)
+    return;
+  free (r->name);
+  free (r->created);
+  free (r->image_id);
+  free (r->image_name);
+  free (r->config);
+  free (r->host_config);
+  free (r->state.error);
+  free (r->state.started_at);
+  free (r->state.finished_at);
+  free (r->log_path);
+  free (r->hosts_path);
+  free (r->hostname_path);
+  free (r->resolv_conf_path);
+  free (r);
+}
+
+void
+record_set_str (char **field, const char *value)
+{
+  char *copy = value ? strdup (value) : NULL;
+  free (*field);
+  *field = copy;
+}
+
+void
+record_set_status (struct record *r, const char *status)
+{
+  snprintf (r->state.status, sizeof (r->state.status), "%s", status);
+}
+
+/* Embeds a JSON text as a value (it was produced or validated by us).  */
+static void
+gen_raw_json (yajl_gen g, const char *key, const char *text)
+{
+  cleanup_json yajl_val v = NULL;
+  json_gen_str (g, key);
+  if (text && json_parse (text, &v, NULL) == 0)
+    json_gen_value (g, v);
+  else
+    yajl_gen_null (g);
+}
+
+char *
+record_to_json (const struct record *r)
+{
+  cleanup_gen yajl_gen g = json_gen_new (false);
+  if (g == NULL)
+    return NULL;
+  yajl_gen_map_open (g);
+  json_gen_kv_str (g, "ID", r->id);
+  json_gen_kv_str (g, "Name", r->name);
+  json_gen_kv_str (g, "Created", r->created);
+  json_gen_kv_str (g, "Image", r->image_id);
+  json_gen_kv_str (g, "ImageName", r->image_name);
+  gen_raw_json (g, "Config", r->config);
+  gen_raw_json (g, "HostConfig", r->host_config);
+  json_gen_str (g, "State");
+  yajl_gen_map_open (g);
+  json_gen_kv_str (g, "Status", r->state.status);
+  json_gen_kv_bool (g, "OOMKilled", r->state.oom_killed);
+  json_gen_kv_int (g, "Pid", r->state.pid);
+  json_gen_kv_int (g, "ExitCode", r->state.exit_code);
+  json_gen_kv_str (g, "Error", r->state.error ? r->state.error : "");
+  json_gen_kv_str (g, "StartedAt", r->state.started_at);
+  json_gen_kv_str (g, "FinishedAt", r->state.finished_at);
+  yajl_gen_map_close (g);
+  json_gen_kv_int (g, "RestartCount", r->restart_count);
+  json_gen_kv_bool (g, "ManuallyStopped", r->manually_stopped);
+  json_gen_kv_str (g, "LogPath", r->log_path);
+  json_gen_kv_str (g, "HostsPath", r->hosts_path);
+  json_gen_kv_str (g, "HostnamePath", r->hostname_path);
+  json_gen_kv_str (g, "ResolvConfPath", r->resolv_conf_path);
+  yajl_gen_map_close (g);
+  return json_gen_steal (g, NULL);
+}
+
+/* The JSON text of a member, or NULL.  */
+static char *
+member_text (yajl_val obj, const char *key)
+{
+  yajl_val v = json_get (obj, key);
+  cleanup_gen yajl_gen g = NULL;
+  if (v == NULL || YAJL_IS_NULL (v))
+    return NULL;
+  g = json_gen_new (false);
+  if (g == NULL)
+    return NULL;
+  json_gen_value (g, v);
+  return json_gen_steal (g, NULL);
+}
+
+int
+record_from_json (const char *text, struct record **out, skiff_error_t *err)
+{
+  cleanup_json yajl_val tree = NULL;
+  cleanup_record struct record *r = record_new ();
+  cleanup_free char *id = NULL, *status = NULL;
+  yajl_val st;
+  int64_t v;
+
+  if (r == NULL)
+    return skiff_error_make (err, ENOMEM, "record");
+  if (json_parse (text, &tree, err) < 0)
+    return -1;
+  if (json_get_string_req (tree, "ID", "ID", &id, err) < 0)
+    return -1;
+  if (!id_is_full (id))
+    return skiff_error_make (err, 0, "invalid container id `%s`", id);
+  strcpy (r->id, id);
+  if (json_get_string (tree, "Name", "Name", &r->name, err) < 0
+      || json_get_string (tree, "Created", "Created", &r->created, err) < 0
+      || json_get_string (tree, "Image", "Image", &r->image_id, err) < 0
+      || json_get_string (tree, "ImageName", "ImageName", &r->image_name, err) < 0
+      || json_get_string (tree, "LogPath", "LogPath", &r->log_path, err) < 0
+      || json_get_string (tree, "HostsPath", "HostsPath", &r->hosts_path, err) < 0
+      || json_get_string (tree, "HostnamePath", "HostnamePath", &r->hostname_path, err) < 0
+      || json_get_string (tree, "ResolvConfPath", "ResolvConfPath", &r->resolv_conf_path, err) < 0
+      || json_get_bool (tree, "ManuallyStopped", "ManuallyStopped", &r->manually_stopped, err) < 0)
+    return -1;
+  if (json_get_int64 (tree, "RestartCount", "RestartCount", &v, NULL, err) < 0)
+    return -1;
+  r->restart_count = (int) (json_get (tree, "RestartCount") ? v : 0);
+  r->config = member_text (tree, "Config");
+  r->host_config = member_text (tree, "HostConfig");
+  if (json_get_object (tree, "State", "State", &st, err) < 0)
+    return -1;
+  if (st)
+    {
+      if (json_get_string (st, "Status", "State.Status", &status, err) < 0
+          || json_get_bool (st, "OOMKilled", "State.OOMKilled", &r->state.oom_killed, err) < 0
+          || json_get_string (st, "Error", "State.Error", &r->state.error, err) < 0
+          || json_get_string (st, "StartedAt", "State.StartedAt", &r->state.started_at, err) < 0
+          || json_get_string (st, "FinishedAt", "State.FinishedAt", &r->state.finished_at, err) < 0)
+        return -1;
+      if (status)
+        record_set_status (r, status);
+      v = 0;
+      if (json_get_int64 (st, "Pid", "State.Pid", &v, NULL, err) < 0)
+        return -1;
+      r->state.pid = (int) v;
+      v = 0;
+      if (json_get_int64 (st, "ExitCode", "State.ExitCode", &v, NULL, err) < 0)
+        return -1;
+      r->state.exit_code = (int) v;
+    }
+  *out = steal_pointer (&r);
+  return 0;
+}
+
+int
+record_save (const char *root, const struct record *r, skiff_error_t *err)
+{
+  cleanup_free char *dir = NULL, *path = NULL, *text = record_to_json (r);
+  if (text == NULL || asprintf (&dir, "%s/containers/%s", root, r->id) < 0
+      || asprintf (&path, "%s/config.json", dir) < 0)
+    return skiff_error_make (err, ENOMEM, "save container");
+  if (fs_mkdir_p (dir, 0700, err) < 0)
+    return -1;
+  return fs_write_file_atomic (path, text, strlen (text), 0600, err);
+}
+
+int
+record_load (const char *root, const char *id, struct record **out, skiff_error_t *err)
+{
+  cleanup_free char *path = NULL, *text = NULL;
+  if (asprintf (&path, "%s/containers/%s/config.json", root, id) < 0)
+    return skiff_error_make (err, ENOMEM, "load container");
+  if (fs_read_file (path, &text, NULL, err) < 0)
+    return -1;
+  if (record_from_json (text, out, err) < 0)
+    return skiff_error_wrap (err, "`%s`", path);
+  return 0;
+}

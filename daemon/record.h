@@ -1,0 +1,63 @@
+/* The container record: what skiffd knows of one container, kept as
+   <root>/containers/<id>/config.json (written atomically) and rendered as
+   Docker's /containers/{id}/json.  */
+#ifndef SKIFF_DAEMON_RECORD_H
+#define SKIFF_DAEMON_RECORD_H
+
+#include <stdbool.h>
+#include <yajl/yajl_tree.h>
+#include "error.h"
+#include "ids.h"
+
+struct record_state
+{
+  char status[16]; /* created, running, paused, restarting, removing, exited, dead */
+  bool oom_killed;
+  int pid;
+  int exit_code;
+  char *error;
+  char *started_at;  /* RFC 3339 with nanoseconds, "0001-01-01T00:00:00Z" when never */
+  char *finished_at;
+};
+
+struct record
+{
+  char id[ID_LEN + 1];
+  char *name;        /* with Docker's leading '/' */
+  char *created;
+  char *image_id;    /* "sha256:..." */
+  char *image_name;  /* as the client gave it */
+  char *config;      /* Docker Config JSON (merged with the image's) */
+  char *host_config; /* Docker HostConfig JSON */
+  struct record_state state;
+  int restart_count;
+  bool manually_stopped; /* for unless-stopped and restarts at daemon start */
+  char *log_path, *hosts_path, *hostname_path, *resolv_conf_path;
+};
+
+struct record *record_new (void);
+void record_free (struct record *r);
+
+/* JSON (de)serialisation of skiff's own file format.  */
+char *record_to_json (const struct record *r);
+int record_from_json (const char *text, struct record **out, skiff_error_t *err);
+
+/* <root>/containers/<id>/config.json */
+int record_save (const char *root, const struct record *r, skiff_error_t *err);
+int record_load (const char *root, const char *id, struct record **out, skiff_error_t *err);
+
+/* Setters that copy.  */
+void record_set_status (struct record *r, const char *status);
+void record_set_str (char **field, const char *value);
+
+#define RECORD_ZERO_TIME "0001-01-01T00:00:00Z"
+
+static inline void
+cleanup_recordp (struct record **r)
+{
+  if (*r)
+    record_free (*r);
+}
+#define cleanup_record __attribute__ ((cleanup (cleanup_recordp)))
+
+#endif

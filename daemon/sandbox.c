@@ -1,0 +1,187 @@
+#include "sandbox.h"
+#include "cleanup.h"
+#include "fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* In a forked child of a threaded process: only async-signal-safe calls.  */
+static void __attribute__ ((noreturn))
+netns_child (int ready, int hold)
+{
+  struct ifreq ifr;
+  int s;
+  char c = 1;
+
+  if (unshare (CLONE_NEWNET) < 0)
+    _exit (1);
+  s = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0)
+    _exit (2);
+  memset (&ifr, 0, sizeof (ifr));
+  strcpy (ifr.ifr_name, "lo");
+  if (ioctl (s, SIOCGIFFLAGS, &ifr) < 0)
+    _exit (3);
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl (s, SIOCSIFFLAGS, &ifr) < 0)
+    _exit (4);
+  if (write (ready, &c, 1) != 1)
+    _exit (5);
+  /* Stay until the parent has bind-mounted our namespace.  */
+  while (read (hold, &c, 1) < 0 && errno == EINTR)
+    ;
+  _exit (0);
+}
+
+int
+sandbox_netns_create (const char *path, skiff_error_t *err)
+{
+  int ready[2], hold[2], status;
+  pid_t pid;
+  char c, nspath[64];
+  int fd, ret = 0;
+  cleanup_free char *dir = strdup (path);
+  char *slash = dir ? strrchr (dir, '/') : NULL;
+
+  if (slash == NULL)
+    return skiff_error_make (err, EINVAL, "netns path `%s`", path);
+  *slash = '\0';
+  if (fs_mkdir_p (dir, 0755, err) < 0)
+    return -1;
+  fd = open (path, O_CREAT | O_WRONLY | O_CLOEXEC, 0444);
+  if (fd < 0)
+    return skiff_error_make (err, errno, "create `%s`", path);
+  close (fd);
+  if (pipe2 (ready, O_CLOEXEC) < 0)
+    return skiff_error_make (err, errno, "pipe");
+  if (pipe2 (hold, O_CLOEXEC) < 0)
+    {
+      close (ready[0]);
+      close (ready[1]);
+      return skiff_error_make (err, errno, "pipe");
+    }
+  pid = fork ();
+  if (pid == 0)
+    {
+      close (ready[0]);
+      close (hold[1]);
+      netns_child (ready[1], hold[0]);
+    }
+  close (ready[1]);
+  close (hold[0]);
+  if (pid < 0)
+    ret = skiff_error_make (err, errno, "fork");
+  else if (read (ready[0], &c, 1) != 1)
+    ret = skiff_error_make (err, 0, "create a network namespace: the helper process failed");
+  else
+    {
+      snprintf (nspath, sizeof (nspath), "/proc/%d/ns/net", pid);
+      if (mount (nspath, path, NULL, MS_BIND, NULL) < 0)
+        ret = skiff_error_make (err, errno, "bind the network namespace on `%s`", path);
+    }
+  close (ready[0]);
+  close (hold[1]);
+  if (pid > 0)
+    while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+      ;
+  if (ret < 0)
+    unlink (path);
+  return ret;
+}
+
+int
+sandbox_netns_remove (const char *path, skiff_error_t *err)
+{
+  if (umount2 (path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+    return skiff_error_make (err, errno, "unmount `%s`", path);
+  if (unlink (path) < 0 && errno != ENOENT)
+    return skiff_error_make (err, errno, "remove `%s`", path);
+  return 0;
+}
+
+static int
+write_text (const char *path, const char *text, skiff_error_t *err)
+{
+  return fs_write_file_atomic (path, text, strlen (text), 0644, err);
+}
+
+static int
+copy_file (const char *from, const char *to, skiff_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  if (fs_read_file (from, &text, NULL, NULL) < 0)
+    return write_text (to, "", err);
+  return write_text (to, text, err);
+}
+
+/* The host's resolv.conf without loopback name servers, which mean
+   nothing in another network namespace; Docker's fallback when none is
+   left is Google's public servers.  */
+static char *
+filtered_resolv_conf (void)
+{
+  cleanup_free char *text = NULL;
+  char *out = NULL, *line, *save = NULL;
+  size_t len = 0;
+  bool has_ns = false;
+  FILE *f;
+
+  if (fs_read_file ("/etc/resolv.conf", &text, NULL, NULL) < 0)
+    text = strdup ("");
+  if (text == NULL)
+    return NULL;
+  f = open_memstream (&out, &len);
+  if (f == NULL)
+    return NULL;
+  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char ns[128];
+      if (sscanf (line, " nameserver %127s", ns) == 1)
+        {
+          if (strncmp (ns, "127.", 4) == 0 || strcmp (ns, "::1") == 0)
+            continue;
+          has_ns = true;
+        }
+      fprintf (f, "%s\n", line);
+    }
+  if (!has_ns)
+    fprintf (f, "\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+  fclose (f);
+  return out;
+}
+
+int
+sandbox_write_etc (const char *hosts, const char *hostname_path, const char *resolv, const char *hostname,
+                   bool host_network, skiff_error_t *err)
+{
+  cleanup_free char *hn = NULL, *rc = NULL;
+
+  if (asprintf (&hn, "%s\n", hostname) < 0)
+    return skiff_error_make (err, ENOMEM, "hostname");
+  if (write_text (hostname_path, hn, err) < 0)
+    return -1;
+  if (host_network)
+    return copy_file ("/etc/hosts", hosts, err) < 0 ? -1 : copy_file ("/etc/resolv.conf", resolv, err);
+  if (write_text (hosts,
+                  "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+                  "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
+                  err)
+      < 0)
+    return -1;
+  rc = filtered_resolv_conf ();
+  if (rc == NULL)
+    return skiff_error_make (err, ENOMEM, "resolv.conf");
+  return write_text (resolv, rc, err);
+}

@@ -1,0 +1,278 @@
+/* `docker tag` and `docker rmi`, after daemon/images/image_delete.go:
+   untag first; delete the image only when nothing refers to it any more;
+   delete a layer only when no image and no container rootfs uses it.  */
+#include "store_internal.h"
+#include "cleanup.h"
+#include "reference.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int
+image_tag (struct image_store *s, const char *source, const char *repo_tag, skiff_error_t *err)
+{
+  cleanup_image_ref struct image_ref ref = { 0 };
+  cleanup_free char *canon = NULL;
+  char id[IMAGE_ID_LEN + 1];
+  int ret;
+  store_scoped_lock (s);
+
+  ret = store_resolve_locked (s, source, id, err);
+  if (ret < 0)
+    return ret;
+  if (image_ref_parse (repo_tag, &ref, err) < 0)
+    return IMAGE_ERR_INVALID;
+  if (ref.digest)
+    return image_invalid (skiff_error_make (err, 0, "refusing to create a tag with a digest reference"));
+  if (image_ref_default_tag (&ref, err) < 0)
+    return -1;
+  canon = image_ref_string (&ref);
+  if (canon == NULL)
+    return skiff_error_make (err, ENOMEM, "tag `%s`", repo_tag);
+  if (store_set_tag_locked (s, canon, id, err) < 0 || store_save_tags_locked (s, err) < 0)
+    return -1;
+  store_touch_tag_time_locked (s, id);
+  return 0;
+}
+
+/* Docker's isImageIDPrefix.  */
+static bool
+is_id_prefix (const char *id, const char *name)
+{
+  return strncmp (id, name, strlen (name)) == 0 || strncmp (id + 7, name, strlen (name)) == 0;
+}
+
+/* The references to id; Docker's isSingleReference: at most one tag, all
+   in one repository (we keep no digest references).  */
+static char **
+refs_of_locked (struct image_store *s, const char *id)
+{
+  char **out = calloc (1, sizeof (char *));
+  size_t i;
+  for (i = 0; out && i < s->n_tags; i++)
+    if (strcmp (s->tags[i].id, id) == 0 && strv_add (&out, s->tags[i].ref) < 0)
+      {
+        cleanup_strvp (&out);
+        return NULL;
+      }
+  return out;
+}
+
+static void
+record (yajl_gen g, const char *key, const char *value)
+{
+  yajl_gen_map_open (g);
+  json_gen_kv_str (g, key, value);
+  yajl_gen_map_close (g);
+}
+
+static int
+untag_locked (struct image_store *s, const char *ref, yajl_gen g, skiff_error_t *err)
+{
+  cleanup_free char *familiar = image_ref_familiarize (ref);
+  if (familiar == NULL)
+    return skiff_error_make (err, ENOMEM, "untag");
+  record (g, "Untagged", familiar);
+  store_del_tag_locked (s, ref);
+  return 0;
+}
+
+enum conflict
+{
+  NO_CONFLICT,
+  CONFLICT_CONTAINER, /* a container uses the image */
+  CONFLICT_REFERENCE, /* tags remain */
+};
+
+/* What check_conflict looks at (Docker's conflictType).  */
+enum
+{
+  CHECK_RUNNING = 1,   /* hard: cannot be forced */
+  CHECK_REFERENCE = 2, /* soft */
+  CHECK_STOPPED = 4,   /* soft */
+  CHECK_SOFT = CHECK_REFERENCE | CHECK_STOPPED,
+};
+
+/* Docker's checkImageDeleteConflict, without child images (skiff has no
+   parent chains).  */
+static enum conflict
+check_conflict (struct image_store *s, const char *id, unsigned mask, image_in_use_fn in_use, void *arg,
+                skiff_error_t *err)
+{
+  cleanup_free char *cid = NULL;
+  cleanup_strv char **refs = NULL;
+  bool running = false;
+  bool used = in_use && in_use (id, &cid, &running, arg);
+
+  if ((mask & CHECK_RUNNING) && used && running)
+    {
+      skiff_error_make (err, 0, "conflict: unable to delete %.12s (cannot be forced) - image is being used by running container %.12s",
+                        id + 7, cid ? cid : "");
+      return CONFLICT_CONTAINER;
+    }
+  if (mask & CHECK_REFERENCE)
+    {
+      refs = refs_of_locked (s, id);
+      if (refs && refs[0])
+        {
+          skiff_error_make (err, 0, "conflict: unable to delete %.12s (must be forced) - image is referenced in multiple repositories",
+                            id + 7);
+          return CONFLICT_REFERENCE;
+        }
+    }
+  if ((mask & CHECK_STOPPED) && used && !running)
+    {
+      skiff_error_make (err, 0, "conflict: unable to delete %.12s (must be forced) - image is being used by stopped container %.12s",
+                        id + 7, cid ? cid : "");
+      return CONFLICT_CONTAINER;
+    }
+  return NO_CONFLICT;
+}
+
+static int
+delete_image_locked (struct image_store *s, const char *id, yajl_gen g, skiff_error_t *err)
+{
+  __attribute__ ((cleanup (store_image_clear))) struct store_image img = { 0 };
+  cleanup_strv char **candidates = calloc (1, sizeof (char *));
+  cleanup_strv char **deleted = calloc (1, sizeof (char *));
+  cleanup_free char *config = store_path (s, "configs/%s.json", id + 7);
+  cleanup_free char *meta = store_path (s, "metadata/%s.json", id + 7);
+  size_t i;
+  int ret = store_image_read_locked (s, id, &img, err);
+
+  if (ret < 0)
+    return ret;
+  if (candidates == NULL || deleted == NULL || config == NULL || meta == NULL)
+    return skiff_error_make (err, ENOMEM, "delete image");
+  if (unlink (config) < 0)
+    return skiff_error_make (err, errno, "delete `%s`", config);
+  unlink (meta);
+  record (g, "Deleted", id);
+  /* Top layer first, as Docker reports them.  */
+  for (i = img.n_layers; i-- > 0;)
+    if (strv_add (&candidates, img.chain_ids[i]) < 0)
+      return skiff_error_make (err, ENOMEM, "delete image");
+  if (store_gc_layers_locked (s, candidates, &deleted, err) < 0)
+    return -1;
+  for (i = 0; deleted[i]; i++)
+    record (g, "Deleted", deleted[i]);
+  return 0;
+}
+
+static int
+remove_locked (struct image_store *s, const char *name, bool force, image_in_use_fn in_use, void *arg, yajl_gen g,
+               skiff_error_t *err)
+{
+  cleanup_strv char **refs = NULL;
+  char id[IMAGE_ID_LEN + 1];
+  bool untagged_name = false;
+  enum conflict c;
+  size_t i;
+  int ret = store_resolve_locked (s, name, id, err);
+
+  if (ret < 0)
+    return ret;
+  refs = refs_of_locked (s, id);
+  if (refs == NULL)
+    return skiff_error_make (err, ENOMEM, "remove image");
+
+  if (!is_id_prefix (id, name))
+    {
+      cleanup_image_ref struct image_ref ref = { 0 };
+      cleanup_free char *canon = NULL;
+
+      if (!force && strv_len (refs) <= 1 && in_use)
+        {
+          cleanup_free char *cid = NULL;
+          bool running = false;
+          if (in_use (id, &cid, &running, arg))
+            {
+              skiff_error_make (err, 0,
+                                "conflict: unable to remove repository reference \"%s\" (must force) - container %.12s is "
+                                "using its referenced image %.12s",
+                                name, cid ? cid : "", id + 7);
+              return IMAGE_ERR_CONFLICT;
+            }
+        }
+      if (image_ref_parse (name, &ref, err) < 0)
+        return IMAGE_ERR_INVALID;
+      if (image_ref_default_tag (&ref, err) < 0 || (canon = image_ref_string (&ref)) == NULL)
+        return skiff_error_make (err, ENOMEM, "remove image");
+      if (store_find_tag_locked (s, canon) < 0)
+        return skiff_error_make (err, 0, "No such image: %s", name), IMAGE_ERR_NOT_FOUND;
+      if (untag_locked (s, canon, g, err) < 0)
+        return -1;
+      cleanup_strvp (&refs);
+      refs = refs_of_locked (s, id);
+      if (refs == NULL)
+        return skiff_error_make (err, ENOMEM, "remove image");
+      if (refs[0])
+        return store_save_tags_locked (s, err);
+      untagged_name = true;
+    }
+  else if (strv_len (refs) <= 1)
+    {
+      /* An id with at most one tag: untag it too, unless a conflict (the
+         tag itself is what this removes, so it is no conflict).  */
+      c = check_conflict (s, id, CHECK_RUNNING | (force ? 0 : CHECK_STOPPED), in_use, arg, err);
+      if (c != NO_CONFLICT)
+        return IMAGE_ERR_CONFLICT;
+      for (i = 0; refs[i]; i++)
+        if (untag_locked (s, refs[i], g, err) < 0)
+          return -1;
+    }
+
+  c = check_conflict (s, id, CHECK_RUNNING | (force ? 0 : CHECK_SOFT), in_use, arg, err);
+  if (c != NO_CONFLICT)
+    {
+      /* Untagging by name succeeded; an image still used by a container
+         stays, dangling, as in Docker.  */
+      if (untagged_name && c == CONFLICT_CONTAINER)
+        {
+          skiff_error_release (err);
+          return store_save_tags_locked (s, err);
+        }
+      return IMAGE_ERR_CONFLICT;
+    }
+  cleanup_strvp (&refs);
+  refs = refs_of_locked (s, id);
+  for (i = 0; refs && refs[i]; i++)
+    if (untag_locked (s, refs[i], g, err) < 0)
+      return -1;
+  /* Tags first: if that fails, nothing was deleted.  */
+  if (store_save_tags_locked (s, err) < 0)
+    return -1;
+  return delete_image_locked (s, id, g, err);
+}
+
+int
+image_remove (struct image_store *s, const char *name, bool force, image_in_use_fn in_use, void *arg,
+              char **deleted_json, skiff_error_t *err)
+{
+  cleanup_gen yajl_gen g = json_gen_new (false);
+  int ret;
+
+  if (g == NULL)
+    return skiff_error_make (err, ENOMEM, "remove image");
+  yajl_gen_array_open (g);
+  {
+    store_scoped_lock (s);
+    ret = remove_locked (s, name, force, in_use, arg, g, err);
+    if (ret < 0)
+      {
+        /* Undo in-memory untags that were not saved.  */
+        skiff_error_t ignored = NULL;
+        if (store_load_tags_locked (s, &ignored) < 0)
+          skiff_error_release (&ignored);
+        return ret;
+      }
+  }
+  yajl_gen_array_close (g);
+  *deleted_json = json_gen_steal (g, NULL);
+  if (*deleted_json == NULL)
+    return skiff_error_make (err, ENOMEM, "remove image");
+  return 0;
+}

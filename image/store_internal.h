@@ -1,0 +1,135 @@
+/* Shared internals of the image store (not for the daemon).  */
+#ifndef SKIFF_IMAGE_STORE_INTERNAL_H
+#define SKIFF_IMAGE_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "json.h"
+#include "store.h"
+
+#define IMAGE_ID_LEN 71 /* "sha256:" + 64 hex */
+
+struct store_tag
+{
+  char *ref; /* normalised: docker.io/library/alpine:latest */
+  char *id;  /* sha256:<hex> */
+};
+
+struct image_store
+{
+  pthread_mutex_t lock; /* guards tags and every change under dir */
+  char *root;           /* the daemon's --root */
+  char *dir;            /* root/image */
+  struct store_tag *tags;
+  size_t n_tags;
+};
+
+/* An image as stored: its config and layer ids.  */
+struct store_image
+{
+  char id[IMAGE_ID_LEN + 1];
+  char *config; /* the blob */
+  size_t config_len;
+  yajl_val tree;
+  char **diff_ids;  /* NULL-terminated */
+  char **chain_ids; /* NULL-terminated, same length */
+  size_t n_layers;
+};
+
+/* An image being added by load or import, staged outside the lock.  */
+struct store_pending
+{
+  struct store_image img;
+  char **layer_tars; /* spooled layer files, one per layer */
+  char **stage_dirs; /* staged layer dirs (NULL when already present) */
+  char **tags;       /* normalised references to point at the image */
+};
+
+static inline int
+image_invalid (int ret)
+{
+  (void) ret;
+  return IMAGE_ERR_INVALID;
+}
+
+static inline void
+cleanup_unlockp (pthread_mutex_t **m)
+{
+  if (*m)
+    pthread_mutex_unlock (*m);
+}
+/* Locks s for the scope: `store_scoped_lock (s);`.  */
+#define store_scoped_lock(s)                                                                                           \
+  __attribute__ ((cleanup (cleanup_unlockp))) pthread_mutex_t *_store_lock_ = &(s)->lock;                              \
+  pthread_mutex_lock (_store_lock_)
+
+/* "<s->dir>/<formatted>", malloc'd; NULL on ENOMEM.  */
+char *store_path (struct image_store *s, const char *fmt, ...) SKIFF_PRINTF (2, 3);
+
+/* mkdtemp under image/tmp.  */
+int store_make_staging (struct image_store *s, const char *prefix, char **dir, skiff_error_t *err);
+
+/* Removes and frees a staging directory when it leaves scope.  */
+void store_cleanup_staging (char **dir);
+#define cleanup_staging __attribute__ ((cleanup (store_cleanup_staging)))
+
+/* out: 64 hex digits + NUL.  */
+int store_sha256_hex (const void *data, size_t len, char out[65], skiff_error_t *err);
+
+/* "sha256:<hex>" of the bytes of a file.  */
+int store_sha256_file (const char *path, char out[IMAGE_ID_LEN + 1], skiff_error_t *err);
+
+/* Parses a config blob and derives the layer ids.  id is computed.  */
+int store_image_parse (const char *config, size_t len, struct store_image *img, skiff_error_t *err);
+void store_image_clear (struct store_image *img);
+void store_pending_clear (struct store_pending *p);
+
+/* Reads configs/<hex>.json of a full image id.  */
+int store_image_read_locked (struct image_store *s, const char *id, struct store_image *img, skiff_error_t *err);
+
+/* Every stored image id (NULL-terminated, malloc'd).  */
+int store_list_ids_locked (struct image_store *s, char ***ids, skiff_error_t *err);
+
+/* Familiar tags ("alpine:latest") pointing at id, sorted; NULL-terminated.  */
+char **store_tags_of_locked (struct image_store *s, const char *id);
+
+/* Tag table.  store_set_tag_locked changes memory only; save persists it
+   (and reloads the table from disk if that fails).  */
+int store_find_tag_locked (struct image_store *s, const char *ref);
+int store_set_tag_locked (struct image_store *s, const char *ref, const char *id, skiff_error_t *err);
+void store_del_tag_locked (struct image_store *s, const char *ref);
+int store_save_tags_locked (struct image_store *s, skiff_error_t *err);
+int store_load_tags_locked (struct image_store *s, skiff_error_t *err);
+/* Records the tag time shown as Metadata.LastTagTime (best effort).  */
+void store_touch_tag_time_locked (struct image_store *s, const char *id);
+
+/* Resolves a name or id prefix as Docker does; IMAGE_ERR_NOT_FOUND or
+   IMAGE_ERR_INVALID on failure.  */
+int store_resolve_locked (struct image_store *s, const char *name, char id[IMAGE_ID_LEN + 1], skiff_error_t *err);
+
+/* Hashes, checks and unpacks the layers of p that the store lacks into
+   staging dirs under staging (no lock needed).  */
+int store_stage_layers (struct image_store *s, const char *staging, struct store_pending *p, size_t n,
+                        skiff_error_t *err);
+
+/* Moves staged layers and configs into place and sets the tags; all or
+   nothing.  loaded (may be NULL) receives Docker's "Loaded image" lines.  */
+int store_commit_locked (struct image_store *s, struct store_pending *p, size_t n, char ***loaded, skiff_error_t *err);
+
+/* Deletes layers/<chain> of chain ids no image and no container rootfs
+   uses; appends their chain ids to *deleted when not NULL.  */
+int store_gc_layers_locked (struct image_store *s, char **candidates, char ***deleted, skiff_error_t *err);
+
+/* Docker's container.Config object from import changes (import.c); NULL
+   gives the zero value Docker prints for a missing ContainerConfig.  */
+struct image_changes;
+void store_gen_container_config (yajl_gen g, const struct image_changes *c);
+
+/* strv helpers.  */
+size_t strv_len (char **v);
+int strv_add (char ***v, const char *s);
+bool strv_contains (char **v, const char *s);
+
+#endif

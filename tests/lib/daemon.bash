@@ -1,0 +1,125 @@
+# A skiffd of its own for each test file: own --root, --exec-root, socket
+# and pid file under $SKIFF_TEST_TMP, an "alpine" image imported from the
+# busybox rootfs, and a teardown that leaves no process, mount, netns or
+# cgroup behind.
+#
+# Load after helpers:   load ../lib/helpers
+#                       load ../lib/daemon
+# Environment (set by `make check`): SKIFFD, SKIFF, SKIFF_SHIM, SKIFF_INIT,
+# SKIFF_SECCOMP_PROFILE.
+#
+# Functions: daemon_start, daemon_stop, daemon_kill9, daemon_cleanup,
+# skiff (the CLI on this daemon), api (curl on the socket),
+# import_alpine.
+
+_find_built() {
+  local var=$1 name=$2
+  if [ -z "${!var:-}" ] && [ -x "$SKIFF_LIB_DIR/../../$name" ]; then
+    printf -v "$var" '%s' "$(cd "$SKIFF_LIB_DIR/../.." && pwd)/$name"
+  fi
+  [ -n "${!var:-}" ] || { fail "$var is not set"; return 1; }
+  export "${var?}"
+}
+
+daemon_setup_file() {
+  skiff_setup_file
+  _find_built SKIFFD skiffd && _find_built SKIFF skiff && _find_built SKIFF_SHIM skiff-shim &&
+    _find_built SKIFF_INIT skiff-init || return 1
+  : "${SKIFF_SECCOMP_PROFILE:=$SKIFF_LIB_DIR/../../data/seccomp-default.json}"
+  export SKIFF_SECCOMP_PROFILE
+  command -v curl >/dev/null || { fail "curl is needed (apt-get install curl)"; return 1; }
+  # Short paths: unix socket paths are limited to 107 bytes.
+  D_DIR=$(mktemp -d /tmp/skd.XXXXXX)
+  D_ROOT=$D_DIR/root
+  D_EXEC=$D_DIR/run
+  D_SOCK=$D_DIR/skiff.sock
+  D_LOG=$D_DIR/skiffd.log
+  echo '{}' >"$D_DIR/daemon.json"
+  export D_DIR D_ROOT D_EXEC D_SOCK D_LOG
+  daemon_start
+  import_alpine
+}
+
+daemon_teardown_file() {
+  daemon_cleanup
+  skiff_teardown_file
+}
+
+_daemon_pinged() { curl -sf --unix-socket "$D_SOCK" http://x/_ping >/dev/null 2>&1; }
+
+daemon_start() {
+  "$SKIFFD" -H "unix://$D_SOCK" --root "$D_ROOT" --exec-root "$D_EXEC" --pidfile "$D_DIR/skiffd.pid" \
+    --config-file "$D_DIR/daemon.json" --log-level debug --shim "$SKIFF_SHIM" --init-path "$SKIFF_INIT" \
+    --seccomp-profile "$SKIFF_SECCOMP_PROFILE" >>"$D_LOG" 2>&1 3>&- &
+  D_PID=$!
+  disown "$D_PID" 2>/dev/null || true # no job-control noise when it is killed
+  export D_PID
+  poll_until 20 _daemon_pinged || { cat "$D_LOG" >&2; return 1; }
+}
+
+daemon_stop() {
+  if [ -n "${D_PID:-}" ] && kill -0 "$D_PID" 2>/dev/null; then
+    kill -TERM "$D_PID"
+    poll_until 20 pid_dead "$D_PID"
+  fi
+  D_PID=
+}
+
+daemon_kill9() {
+  kill -KILL "$D_PID"
+  poll_until 20 pid_dead "$D_PID"
+  D_PID=
+}
+
+# Kills every shim and container of this daemon, unmounts what it mounted
+# and removes its directories.
+daemon_cleanup() {
+  [ -n "${D_DIR:-}" ] || return 0
+  daemon_stop || true
+  local f pid
+  for f in "$D_EXEC"/shims/*/shim.pid; do
+    [ -e "$f" ] || continue
+    pid=$(cat "$f")
+    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
+  done
+  if [ -d "$D_EXEC/runtime" ]; then
+    for f in "$D_EXEC"/runtime/*; do
+      [ -d "$f" ] || continue
+      "$SKIFF_RUNTIME" --root "$D_EXEC/runtime" delete -f "$(basename "$f")" >/dev/null 2>&1 || true
+    done
+  fi
+  for f in "$D_ROOT"/overlay/*/merged "$D_EXEC"/netns/*; do
+    [ -e "$f" ] || continue
+    umount -l "$f" 2>/dev/null || true
+  done
+  rm -rf "$D_DIR"
+  D_DIR=
+}
+
+skiff() {
+  "$SKIFF" -H "unix://$D_SOCK" "$@"
+}
+
+# api METHOD PATH [curl args]: prints the body; the status is in $API_STATUS.
+api() {
+  local method=$1 path=$2 out
+  shift 2
+  out=$(curl -s -w '\n%{http_code}' -X "$method" --unix-socket "$D_SOCK" "$@" "http://x$path")
+  API_STATUS=${out##*$'\n'}
+  printf '%s\n' "${out%$'\n'*}"
+}
+
+# The alpine stand-in: the busybox rootfs as a one-layer image with
+# Cmd ["/bin/sh"], imported once per daemon.
+import_alpine() {
+  local tar=$SKIFF_TEST_TMP/alpine-rootfs.tar
+  if [ ! -s "$tar" ]; then
+    tar -C "$SKIFF_TEST_TMP/rootfs" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
+  fi
+  skiff import -c 'CMD ["/bin/sh"]' "$tar" alpine:latest >/dev/null
+}
+
+# State.Status of a container, through the API.
+ctr_status() { api GET "/containers/$1/json" | jq -r '.State.Status // empty'; }
+_ctr_status_is() { [ "$(ctr_status "$1")" = "$2" ]; }
+wait_ctr_status() { wait_for _ctr_status_is "$1" "$2"; }
