@@ -276,6 +276,17 @@ json_gen_value (yajl_gen g, yajl_val v)
     }
 }
 
+void
+json_gen_kv_raw (yajl_gen g, const char *key, const char *text)
+{
+  cleanup_json yajl_val v = NULL;
+  json_gen_str (g, key);
+  if (text && json_parse (text, &v, NULL) == 0)
+    json_gen_value (g, v);
+  else
+    yajl_gen_null (g);
+}
+
 char *
 json_gen_steal (yajl_gen g, size_t *len)
 {

@@ -44,6 +44,9 @@ void json_gen_str (yajl_gen g, const char *s);
 void json_gen_kv_str (yajl_gen g, const char *key, const char *value);
 void json_gen_kv_int (yajl_gen g, const char *key, long long value);
 void json_gen_kv_bool (yajl_gen g, const char *key, bool value);
+/* Emits key and the JSON text as its value (null when text is NULL or
+   not valid JSON).  */
+void json_gen_kv_raw (yajl_gen g, const char *key, const char *text);
 /* Copies a parsed value into the generator.  */
 void json_gen_value (yajl_gen g, yajl_val v);
 /* The generated text, malloc'd.  */

@@ -239,15 +239,6 @@ h_wait (struct http_request *req, void *data)
   containers_wait (c, cond, wait_done_ref, req);
 }
 
-static char *
-shim_sock (struct ctr *c)
-{
-  cleanup_free char *dir = ctr_shim_dir (c);
-  char *s = NULL;
-  if (asprintf (&s, "%s/%s", dir, SHIM_SOCK_NAME) < 0)
-    return NULL;
-  return s;
-}
 
 static bool
 config_bool (struct ctr *c, const char *key)
@@ -281,7 +272,7 @@ h_attach (struct http_request *req, void *data)
       respond_err (req, &err);
       return;
     }
-  sock = shim_sock (c);
+  sock = ctr_shim_sock (c);
   keys = http_query (req, "detachKeys") ? strdup (http_query (req, "detachKeys")) : NULL;
   o.shim_sock = sock;
   o.tty = config_bool (c, "Tty");
@@ -315,7 +306,7 @@ h_resize (struct http_request *req, void *data)
       http_respond_error (req, 400, "invalid terminal size %dx%d", h, w);
       return;
     }
-  sock = shim_sock (c);
+  sock = ctr_shim_sock (c);
   if (attach_resize (sock, h, w, &err) < 0)
     {
       err->status = 500;

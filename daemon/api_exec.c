@@ -294,7 +294,7 @@ h_exec_start (struct http_request *req, void *data)
   struct daemon *d = data;
   struct ctr_exec *e = exec_lookup (req, d);
   cleanup_json yajl_val body = NULL, cfg = NULL;
-  cleanup_free char *process = NULL, *dir = NULL, *sock = NULL;
+  cleanup_free char *process = NULL, *sock = NULL;
   skiff_error_t err = NULL;
   struct attach_opts o = { 0 };
   uv_buf_t leftover = { 0 };
@@ -323,8 +323,8 @@ h_exec_start (struct http_request *req, void *data)
       skiff_error_release (&err);
       return;
     }
-  dir = ctr_shim_dir (e->c);
-  if (asprintf (&sock, "%s/%s", dir, SHIM_SOCK_NAME) < 0)
+  sock = ctr_shim_sock (e->c);
+  if (sock == NULL)
     {
       http_respond_error (req, 500, "out of memory");
       return;

@@ -996,6 +996,7 @@ struct save
 };
 
 static void save_step (struct save *s);
+static void on_save_read (uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
 
 static void
 save_free (struct save *s)
@@ -1071,7 +1072,9 @@ save_step (struct save *s)
     respond_image_error (s->req, s->ret, s->err);
   else
     {
-      if (s->ret < 0)
+      if (s->ret < 0 && http_request_closed (s->req))
+        log_debug ("images: save ended with the client: %s", s->err ? s->err->msg : "error");
+      else if (s->ret < 0)
         log_error ("images: save cut short: %s", s->err ? s->err->msg : "error");
       else
         for (i = 0; s->ids && s->ids[i]; i++)
@@ -1098,7 +1101,7 @@ on_save_drain (struct http_request *req, void *data)
 {
   struct save *s = data;
   if (s->pipe && !uv_is_closing ((uv_handle_t *) s->pipe))
-    uv_read_start ((uv_stream_t *) s->pipe, save_alloc, NULL);
+    uv_read_start ((uv_stream_t *) s->pipe, save_alloc, on_save_read);
 }
 
 static void

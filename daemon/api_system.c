@@ -364,7 +364,7 @@ system_time (char *buf, size_t size)
 {
   struct timespec ts;
   struct tm tm;
-  char base[32], frac[16] = "", zone[8];
+  char base[32], frac[16] = "", zone[24];
   long off;
 
   clock_gettime (CLOCK_REALTIME, &ts);

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "oci_spec.h"
 #include "state.h"
+#include "shim_proto.h"
 #include "store.h"
 
 #include <errno.h>
@@ -102,6 +103,16 @@ char *
 ctr_shim_dir (const struct ctr *c)
 {
   return path_under (c->d->opts.exec_root, "shims", c->rec->id);
+}
+
+char *
+ctr_shim_sock (const struct ctr *c)
+{
+  cleanup_free char *dir = ctr_shim_dir (c);
+  char *s = NULL;
+  if (dir == NULL || asprintf (&s, "%s/%s", dir, SHIM_SOCK_NAME) < 0)
+    return NULL;
+  return s;
 }
 
 char *

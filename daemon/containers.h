@@ -84,6 +84,7 @@ void ctr_unref (struct ctr *c);
 /* Paths under the daemon's directories.  */
 char *ctr_dir (const struct ctr *c);          /* <root>/containers/<id> */
 char *ctr_shim_dir (const struct ctr *c);     /* <exec-root>/shims/<id> */
+char *ctr_shim_sock (const struct ctr *c);    /* <exec-root>/shims/<id>/shim.sock */
 char *ctr_bundle_dir (const struct ctr *c);   /* <exec-root>/bundles/<id> */
 char *ctr_netns_path (const struct ctr *c);   /* <exec-root>/netns/<id> */
 const char *ctr_short_id (const struct ctr *c);

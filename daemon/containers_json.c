@@ -9,16 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-static void
-gen_raw (yajl_gen g, const char *key, const char *text)
-{
-  cleanup_json yajl_val v = NULL;
-  json_gen_str (g, key);
-  if (text && json_parse (text, &v, NULL) == 0)
-    json_gen_value (g, v);
-  else
-    yajl_gen_null (g);
-}
 
 /* Path and Args as Docker splits Entrypoint + Cmd.  */
 static void
@@ -113,7 +103,7 @@ containers_inspect_json (struct ctr *c)
   json_gen_kv_str (g, "AppArmorProfile", "");
   json_gen_str (g, "ExecIDs");
   yajl_gen_null (g);
-  gen_raw (g, "HostConfig", r->host_config);
+  json_gen_kv_raw (g, "HostConfig", r->host_config);
   json_gen_str (g, "GraphDriver");
   yajl_gen_map_open (g);
   json_gen_str (g, "Data");
@@ -127,7 +117,7 @@ containers_inspect_json (struct ctr *c)
   json_gen_str (g, "Mounts");
   yajl_gen_array_open (g);
   yajl_gen_array_close (g);
-  gen_raw (g, "Config", r->config);
+  json_gen_kv_raw (g, "Config", r->config);
   json_gen_str (g, "NetworkSettings");
   yajl_gen_map_open (g);
   json_gen_kv_str (g, "Bridge", "");

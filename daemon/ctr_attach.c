@@ -24,20 +24,11 @@ struct ctr_pending_attach
   char *detach_keys;
 };
 
-static char *
-shim_sock (struct ctr *c)
-{
-  cleanup_free char *dir = ctr_shim_dir (c);
-  char *s = NULL;
-  if (asprintf (&s, "%s/%s", dir, SHIM_SOCK_NAME) < 0)
-    return NULL;
-  return s;
-}
 
 static void
 attach_now (struct ctr *c, uv_stream_t *stream, uv_buf_t leftover, struct attach_opts *o)
 {
-  cleanup_free char *sock = shim_sock (c);
+  cleanup_free char *sock = ctr_shim_sock (c);
   skiff_error_t err = NULL;
   o->shim_sock = sock;
   if (sock == NULL || attach_start (c->d->loop, stream, leftover, o, NULL, &err) < 0)
@@ -78,7 +69,7 @@ containers_attach (struct ctr *c, uv_stream_t *stream, uv_buf_t leftover, const 
 static void
 send_start (struct ctr *c)
 {
-  cleanup_free char *sock = shim_sock (c);
+  cleanup_free char *sock = ctr_shim_sock (c);
   skiff_error_t err = NULL;
   int fd;
 

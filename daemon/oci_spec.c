@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -126,6 +127,21 @@ all_caps (struct strv *out, skiff_error_t *err)
   return 0;
 }
 
+static bool
+in_bounding_set (const char *name)
+{
+  cleanup_free char *lower = strdup (name);
+  cap_value_t v;
+  char *p;
+  if (lower == NULL)
+    return false;
+  for (p = lower; *p; p++)
+    *p = tolower ((unsigned char) *p);
+  if (cap_from_name (lower, &v) < 0)
+    return false;
+  return prctl (PR_CAPBSET_READ, v, 0, 0, 0) == 1;
+}
+
 /* caps.NormalizeLegacyCapabilities: upper-case, "CAP_" prefix, "ALL".  */
 static int
 normalize_caps (const struct strv *in, const struct strv *known, struct strv *out, skiff_error_t *err)
@@ -161,10 +177,13 @@ build_caps (yajl_val hc, bool privileged, struct strv *out, skiff_error_t *err)
   if (json_get_strv (hc, "CapAdd", "HostConfig.CapAdd", &add_raw.v, &add_raw.n, err) < 0
       || json_get_strv (hc, "CapDrop", "HostConfig.CapDrop", &drop_raw.v, &drop_raw.n, err) < 0)
     return -1;
+  /* "All" capabilities are those skiffd itself may grant: a capability
+     outside its bounding set would make the container fail to start.  */
   if (privileged)
     {
-      *out = known;
-      known.v = NULL;
+      for (i = 0; i < known.n; i++)
+        if (in_bounding_set (known.v[i]) && strv_push (out, known.v[i], err) < 0)
+          return -1;
       return 0;
     }
   if (normalize_caps (&add_raw, &known, &add, err) < 0 || normalize_caps (&drop_raw, &known, &drop, err) < 0)
@@ -172,7 +191,7 @@ build_caps (yajl_val hc, bool privileged, struct strv *out, skiff_error_t *err)
   if (strv_contains (&add, "ALL"))
     {
       for (i = 0; i < known.n; i++)
-        if (!strv_contains (&drop, known.v[i]) && strv_push (out, known.v[i], err) < 0)
+        if (in_bounding_set (known.v[i]) && !strv_contains (&drop, known.v[i]) && strv_push (out, known.v[i], err) < 0)
           return -1;
       return 0;
     }

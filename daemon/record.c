@@ -56,16 +56,6 @@ record_set_status (struct record *r, const char *status)
 }
 
 /* Embeds a JSON text as a value (it was produced or validated by us).  */
-static void
-gen_raw_json (yajl_gen g, const char *key, const char *text)
-{
-  cleanup_json yajl_val v = NULL;
-  json_gen_str (g, key);
-  if (text && json_parse (text, &v, NULL) == 0)
-    json_gen_value (g, v);
-  else
-    yajl_gen_null (g);
-}
 
 char *
 record_to_json (const struct record *r)
@@ -79,8 +69,8 @@ record_to_json (const struct record *r)
   json_gen_kv_str (g, "Created", r->created);
   json_gen_kv_str (g, "Image", r->image_id);
   json_gen_kv_str (g, "ImageName", r->image_name);
-  gen_raw_json (g, "Config", r->config);
-  gen_raw_json (g, "HostConfig", r->host_config);
+  json_gen_kv_raw (g, "Config", r->config);
+  json_gen_kv_raw (g, "HostConfig", r->host_config);
   json_gen_str (g, "State");
   yajl_gen_map_open (g);
   json_gen_kv_str (g, "Status", r->state.status);

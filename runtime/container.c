@@ -616,60 +616,19 @@ container_create (const struct container_opts *o, skiff_error_t *err)
   return r;
 }
 
-int
-container_run (const struct container_opts *o, int *exit_status, skiff_error_t *err)
-{
-  struct launch l;
-  skiff_error_t ignored = NULL;
-  int r;
-
-  launch_init (&l, o);
-  l.keep_master = !o->detach;
-  if (!o->detach && supervise_block_signals (err) < 0)
-    return -1;
-  r = launch (&l, err);
-  if (r == 0)
-    r = container_start (o->root, o->id, err);
-  if (r < 0)
-    {
-      if (l.pid > 0)
-        {
-          if (container_delete (o->root, o->id, true, &ignored) < 0)
-            skiff_error_release (&ignored);
-          while (waitpid (l.pid, NULL, 0) < 0 && errno == EINTR)
-            ;
-        }
-      if (l.master >= 0)
-        close (l.master);
-      launch_release (&l);
-      return -1;
-    }
-  launch_release (&l);
-  *exit_status = 0;
-  if (o->detach)
-    return 0;
-
-  r = supervise_wait (l.pid, l.master, exit_status, err);
-  if (l.master >= 0)
-    close (l.master);
-  if (container_delete (o->root, o->id, true, r < 0 ? &ignored : err) < 0)
-    {
-      skiff_error_release (&ignored);
-      if (r == 0)
-        return -1;
-    }
-  return r;
-}
-
+/* create, then (with start) start, keeping the caller the init's parent;
+   on failure nothing is left.  keep_master: the pty master comes back in
+   *master instead of going to a console socket.  */
 static int
-launch_for_supervisor (const struct container_opts *o, bool start, pid_t *pid, int *master, skiff_error_t *err)
+launch_and_start (const struct container_opts *o, bool keep_master, bool start, pid_t *pid, int *master,
+                  skiff_error_t *err)
 {
   struct launch l;
   skiff_error_t ignored = NULL;
   int r;
 
   launch_init (&l, o);
-  l.keep_master = true;
+  l.keep_master = keep_master;
   *pid = -1;
   *master = -1;
   r = launch (&l, err);
@@ -696,13 +655,40 @@ launch_for_supervisor (const struct container_opts *o, bool start, pid_t *pid, i
 }
 
 int
+container_run (const struct container_opts *o, int *exit_status, skiff_error_t *err)
+{
+  skiff_error_t ignored = NULL;
+  pid_t pid;
+  int master, r;
+
+  if (!o->detach && supervise_block_signals (err) < 0)
+    return -1;
+  if (launch_and_start (o, !o->detach, true, &pid, &master, err) < 0)
+    return -1;
+  *exit_status = 0;
+  if (o->detach)
+    return 0;
+
+  r = supervise_wait (pid, master, exit_status, err);
+  if (master >= 0)
+    close (master);
+  if (container_delete (o->root, o->id, true, r < 0 ? &ignored : err) < 0)
+    {
+      skiff_error_release (&ignored);
+      if (r == 0)
+        return -1;
+    }
+  return r;
+}
+
+int
 container_launch (const struct container_opts *o, pid_t *pid, int *master, skiff_error_t *err)
 {
-  return launch_for_supervisor (o, true, pid, master, err);
+  return launch_and_start (o, true, true, pid, master, err);
 }
 
 int
 container_launch_created (const struct container_opts *o, pid_t *pid, int *master, skiff_error_t *err)
 {
-  return launch_for_supervisor (o, false, pid, master, err);
+  return launch_and_start (o, true, false, pid, master, err);
 }
