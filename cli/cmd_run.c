@@ -367,9 +367,9 @@ create_container (struct cli_ctx *ctx, const struct container_opts *o, skiff_err
 static int
 start_error_status (const char *msg)
 {
-  if (strstr (msg, "executable file not found") || strstr (msg, "no such file or directory"))
+  if (strcasestr (msg, "executable file not found") || strcasestr (msg, "no such file or directory"))
     return CLI_STATUS_NOT_FOUND;
-  if (strstr (msg, "permission denied"))
+  if (strcasestr (msg, "permission denied"))
     return CLI_STATUS_CANNOT_INVOKE;
   return CLI_STATUS_DAEMON;
 }

@@ -247,22 +247,30 @@ shim_read (uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     pump_close (p);
 }
 
-/* Stdin from the client, watching for the detach keys.  */
+/* Stdin from the client, watching for the detach keys.  Bytes that could
+   start the sequence are held back until it is clear they do not.  */
 static void
 from_client (struct attach_pump *p, const char *data, size_t len)
 {
-  size_t i, start = 0;
+  char *out;
+  size_t i, olen = 0;
+
   if (!p->o.use_stdin)
+    return;
+  out = malloc (len + sizeof (p->keys));
+  if (out == NULL)
     return;
   for (i = 0; i < len; i++)
     {
-      if (p->n_keys && (uint8_t) data[i] == p->keys[p->matched])
+      uint8_t b = (uint8_t) data[i];
+      if (p->n_keys && b == p->keys[p->matched])
         {
           if (++p->matched == p->n_keys)
             {
               /* Detach: the container goes on; the client is let go.  */
-              if (i + 1 - p->matched > start)
-                send_frame (p, SHIM_FRAME_STDIN, data + start, i + 1 - p->matched - start);
+              if (olen)
+                send_frame (p, SHIM_FRAME_STDIN, out, olen);
+              free (out);
               pump_close (p);
               return;
             }
@@ -270,19 +278,21 @@ from_client (struct attach_pump *p, const char *data, size_t len)
         }
       if (p->matched)
         {
-          /* A partial match that failed: the held keys are input.  */
-          send_frame (p, SHIM_FRAME_STDIN, p->keys, p->matched);
+          /* A partial match that failed: the held keys were input.  */
+          memcpy (out + olen, p->keys, p->matched);
+          olen += p->matched;
           p->matched = 0;
-          if (p->n_keys && (uint8_t) data[i] == p->keys[0])
+          if (p->n_keys && b == p->keys[0])
             {
               p->matched = 1;
-              start = i + 1;
               continue;
             }
         }
+      out[olen++] = (char) b;
     }
-  if (len > start + p->matched)
-    send_frame (p, SHIM_FRAME_STDIN, data + start, len - start - p->matched);
+  if (olen)
+    send_frame (p, SHIM_FRAME_STDIN, out, olen);
+  free (out);
 }
 
 static void

@@ -426,10 +426,17 @@ containers_restore (struct daemon *d, skiff_error_t *err)
           continue;
         }
       ctr_restart_policy (c, policy, sizeof (policy), &max);
+      /* Docker: `always` comes back with the daemon even after a manual
+         stop; `unless-stopped` only if it was not stopped by hand.  */
       if (strcmp (st, "restarting") == 0
-          || (!c->rec->manually_stopped && strcmp (st, "exited") == 0
-              && (strcmp (policy, "always") == 0 || strcmp (policy, "unless-stopped") == 0)))
-        containers_start (c, restore_done, NULL);
+          || (strcmp (st, "exited") == 0
+              && (strcmp (policy, "always") == 0
+                  || (strcmp (policy, "unless-stopped") == 0 && !c->rec->manually_stopped))))
+        {
+          if (strcmp (policy, "always") == 0)
+            c->rec->manually_stopped = false;
+          containers_start (c, restore_done, NULL);
+        }
     }
   return 0;
 }

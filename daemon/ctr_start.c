@@ -234,9 +234,9 @@ undo:
 static int
 start_failure_code (const char *msg)
 {
-  if (strstr (msg, "executable file not found") || strstr (msg, "No such file or directory"))
+  if (strcasestr (msg, "executable file not found") || strcasestr (msg, "no such file or directory"))
     return 127;
-  if (strstr (msg, "ermission denied"))
+  if (strcasestr (msg, "permission denied"))
     return 126;
   return 128;
 }
@@ -274,6 +274,10 @@ start_after (uv_work_t *w, int status)
         j->done (c, err, j->data);
       skiff_error_release (&err);
       ctr_wake_waiters (c, "next-exit");
+      /* As Docker: an AutoRemove container that cannot start goes away
+         (`run --rm` waits for its removal).  */
+      if (c->auto_remove && !c->removed)
+        containers_remove (c, true, NULL, NULL);
     }
   else
     {

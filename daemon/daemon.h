@@ -38,7 +38,7 @@ struct daemon
   struct events *events;
   struct ctr **containers;
   size_t n_containers, cap_containers;
-  uv_signal_t sigterm, sigint;
+  uv_signal_t sigterm, sigint, sighup;
   bool shutting_down;
 };
 

@@ -88,10 +88,17 @@ on_signal (uv_signal_t *s, int signum)
   events_close_all (d->events);
   uv_signal_stop (&d->sigterm);
   uv_signal_stop (&d->sigint);
+  uv_signal_stop (&d->sighup);
   if (d->http)
     http_server_close (d->http, server_closed, d);
   else
     uv_stop (d->loop);
+}
+
+static void
+on_hup (uv_signal_t *s, int signum)
+{
+  log_info ("SIGHUP: nothing to reload");
 }
 
 static int
@@ -133,6 +140,10 @@ setup (struct daemon *d, skiff_error_t *err)
   d->sigterm.data = d->sigint.data = d;
   uv_signal_start (&d->sigterm, on_signal, SIGTERM);
   uv_signal_start (&d->sigint, on_signal, SIGINT);
+  /* dockerd reloads its configuration on SIGHUP; skiffd has nothing it can
+     reload yet, but a HUP must not kill it.  */
+  uv_signal_init (d->loop, &d->sighup);
+  uv_signal_start (&d->sighup, on_hup, SIGHUP);
   return 0;
 }
 

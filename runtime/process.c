@@ -47,10 +47,20 @@ process_find_executable (const struct spec_process *p, char **path, skiff_error_
   if (strchr (name, '/'))
     {
       struct stat st;
+      /* runc's wording, which engines (and the docker CLI, for its exit
+         statuses 126 and 127) look for.  */
       if (stat (name, &st) < 0)
-        return skiff_error_make (err, errno, "exec `%s`", name);
+        {
+          int e = errno;
+          skiff_error_make (err, 0, "exec: \"%s\": stat %s: %s", name, name,
+                            e == ENOENT ? "no such file or directory" : e == EACCES ? "permission denied" : strerror (e));
+          (*err)->errno_ = e;
+          return -1;
+        }
       if (S_ISDIR (st.st_mode))
-        return skiff_error_make (err, EISDIR, "exec `%s`", name);
+        return skiff_error_make (err, 0, "exec: \"%s\": is a directory: permission denied", name);
+      if (access (name, X_OK) < 0)
+        return skiff_error_make (err, 0, "exec: \"%s\": permission denied", name);
       *path = strdup (name);
       return 0;
     }
@@ -68,7 +78,9 @@ process_find_executable (const struct spec_process *p, char **path, skiff_error_
           return 0;
         }
     }
-  return skiff_error_make (err, 0, "exec: `%s`: executable file not found in $PATH", name);
+  skiff_error_make (err, 0, "exec: \"%s\": executable file not found in $PATH", name);
+  (*err)->errno_ = ENOENT;
+  return -1;
 }
 
 static int

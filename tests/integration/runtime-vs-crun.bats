@@ -11,9 +11,6 @@
 load ../lib/helpers
 
 setup_file() {
-  if ! command -v crun >/dev/null 2>&1; then
-    skip "crun is not installed"
-  fi
   skiff_setup_file
 }
 

@@ -41,7 +41,8 @@ shim_binaries() {
 }
 
 setup_file() {
-  skiff_setup_file
+  skiff_setup_file || return 1
+  [ -z "$SKIFF_SKIP_REASON" ] || return 0
   shim_binaries
 }
 

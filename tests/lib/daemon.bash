@@ -22,7 +22,8 @@ _find_built() {
 }
 
 daemon_setup_file() {
-  skiff_setup_file
+  skiff_setup_file || return 1
+  [ -z "$SKIFF_SKIP_REASON" ] || return 0
   _find_built SKIFFD skiffd && _find_built SKIFF skiff && _find_built SKIFF_SHIM skiff-shim &&
     _find_built SKIFF_INIT skiff-init || return 1
   : "${SKIFF_SECCOMP_PROFILE:=$SKIFF_LIB_DIR/../../data/seccomp-default.json}"
@@ -57,17 +58,29 @@ daemon_start() {
   poll_until 20 _daemon_pinged || { cat "$D_LOG" >&2; return 1; }
 }
 
+# The daemon's pid: a test that restarted it ran in a subshell, so the
+# pid file is the truth, not $D_PID.
+_daemon_pid() {
+  local pid
+  pid=$(cat "$D_DIR/skiffd.pid" 2>/dev/null) || pid=${D_PID:-}
+  echo "$pid"
+}
+
 daemon_stop() {
-  if [ -n "${D_PID:-}" ] && kill -0 "$D_PID" 2>/dev/null; then
-    kill -TERM "$D_PID"
-    poll_until 20 pid_dead "$D_PID"
+  local pid
+  pid=$(_daemon_pid)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"
+    poll_until 20 pid_dead "$pid"
   fi
   D_PID=
 }
 
 daemon_kill9() {
-  kill -KILL "$D_PID"
-  poll_until 20 pid_dead "$D_PID"
+  local pid
+  pid=$(_daemon_pid)
+  kill -KILL "$pid"
+  poll_until 20 pid_dead "$pid"
   D_PID=
 }
 

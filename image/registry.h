@@ -1,0 +1,212 @@
+/* Pulling images from Docker Registry HTTP API V2 servers.
+
+   The first part is what the daemon calls (image_pull); the second is the
+   registry client that pull.c drives (endpoints, authentication, manifest
+   and blob requests), kept separate so that push can reuse it.  */
+#ifndef SKIFF_IMAGE_REGISTRY_H
+#define SKIFF_IMAGE_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <curl/curl.h>
+#include "error.h"
+#include "store.h"
+
+/* ---- pull ---- */
+
+/* Progress of a pull, in the words of Docker's JSON progress stream.
+
+   Per layer, id is the short layer digest (12 hex digits) and status one
+   of "Pulling fs layer", "Downloading" (current/total bytes), "Verifying
+   Checksum", "Download complete", "Extracting" (current/total bytes),
+   "Pull complete", "Already exists".
+
+   Per pull: id = the tag or digest and status "Pulling from
+   library/alpine" first; then, with id NULL, "Digest: sha256:..." and
+   "Status: Downloaded newer image for alpine:latest" or "Status: Image is
+   up to date for alpine:latest".
+
+   current and total are 0 when they mean nothing.  Called from the
+   pulling thread.  */
+typedef void (*pull_progress_fn) (void *data, const char *id, const char *status, int64_t current, int64_t total);
+
+struct pull_opts
+{
+  /* Base URLs ("https://mirror.example.com", "http://10.0.0.5:5000"),
+     tried in order before the origin, for docker.io images only; a mirror
+     that fails in any way is skipped, as Docker's registry-mirrors.
+     NULL-terminated; NULL for none.  */
+  const char *const *mirrors;
+  /* Registries that may be reached without TLS verification and then
+     over plain HTTP: "host", "host:port" or an IPv4 CIDR "10.0.0.0/8"
+     matched against an IP literal host.  Loopback (127.0.0.0/8,
+     localhost, ::1) is always insecure.  NULL-terminated; NULL for none.  */
+  const char *const *insecure;
+  /* Credentials for the reference's registry (and its mirrors); NULL
+     for anonymous pulls.  */
+  const char *username;
+  const char *password;
+  /* The origin of docker.io images; NULL means
+     "https://registry-1.docker.io".  For air-gapped hosts and test beds.  */
+  const char *docker_io_url;
+  pull_progress_fn progress; /* may be NULL */
+  void *data;
+};
+
+/* `docker pull REF`: resolves the tag (or digest) to a manifest, picks
+   linux/<host architecture> from a list or index, downloads the config
+   and the layers the store lacks (concurrently, each verified against its
+   digest; interrupted downloads resume), unpacks and commits them like
+   `docker load`, and points the tag and the digest reference
+   (name@sha256:<manifest digest>, Docker's RepoDigests) at the image.
+
+   Blocks; run it in a worker thread.  *image_id: "sha256:<hex>".
+
+   Returns 0, IMAGE_ERR_INVALID ("invalid reference format"),
+   IMAGE_ERR_NOT_FOUND ("pull access denied for alpine, repository does
+   not exist or may require 'docker login': ...", "manifest for
+   alpine:nope not found: manifest unknown: manifest unknown", "no
+   matching manifest for linux/amd64 in the manifest list entries") or
+   IMAGE_ERR (network, registry, digest mismatch, disk).  */
+int image_pull (struct image_store *s, const char *ref, const struct pull_opts *o, char **image_id,
+                skiff_error_t *err);
+
+/* ---- registry client (internal to image/) ---- */
+
+enum registry_status
+{
+  REGISTRY_ERR_TRANSPORT = -10, /* no HTTP answer: connect, TLS, reset, timeout */
+  REGISTRY_ERR_REMOTE = -11,    /* the registry answered with an error */
+  REGISTRY_ERR_DENIED = -12,    /* 401/403 with the credentials we have */
+  REGISTRY_ERR_NOT_FOUND = -13, /* 404: MANIFEST_UNKNOWN, NAME_UNKNOWN, BLOB_UNKNOWN */
+  REGISTRY_RETRY = -14,         /* registry_blob_done: try again from where it stopped */
+};
+
+/* One way to reach a registry.  */
+struct registry_endpoint
+{
+  char *url;          /* "https://registry-1.docker.io", no trailing slash */
+  bool mirror;        /* any failure moves on to the next endpoint */
+  bool tls_verify;    /* false for insecure registries reached over https */
+  bool http_fallback; /* a transport failure moves on to the next (http) endpoint */
+};
+
+/* The endpoints to try for a registry domain, in order.  */
+int registry_endpoints (const char *domain, const struct pull_opts *o, struct registry_endpoint **out, size_t *n,
+                        skiff_error_t *err);
+void registry_endpoints_free (struct registry_endpoint *v, size_t n);
+
+/* True for hosts skiff may talk to without TLS (loopback or listed).  */
+bool registry_is_insecure (const char *domain, const char *const *insecure);
+
+/* Authentication state of one client: the scheme the registry asked for
+   and, for Bearer, the current token (registry_auth.c).  */
+enum registry_auth_scheme
+{
+  REGISTRY_AUTH_NONE,
+  REGISTRY_AUTH_BASIC,
+  REGISTRY_AUTH_BEARER,
+};
+
+struct registry_auth
+{
+  enum registry_auth_scheme scheme;
+  char *realm;    /* Bearer: token endpoint */
+  char *service;  /* Bearer: "registry.docker.io" */
+  char *scope;    /* "repository:library/alpine:pull" */
+  char *username; /* NULL for anonymous */
+  char *password;
+  char *header;   /* "Authorization: ..." to send, NULL for none */
+  time_t expires; /* Bearer: when the token must be renewed */
+  bool plain_http_ok; /* the registry itself is reached over http */
+  bool tls_verify;
+};
+
+/* Records the challenge of a 401 answer (the WWW-Authenticate value).
+   Unknown schemes leave the state as it was.  */
+int registry_auth_challenge (struct registry_auth *a, const char *www_authenticate, skiff_error_t *err);
+
+/* The Authorization header line for the next request (NULL when none is
+   needed), fetching a Bearer token when there is none or it expired.  */
+int registry_auth_header (struct registry_auth *a, const char **header, skiff_error_t *err);
+
+/* After a 401 to a request that carried *header: drops the token and
+   tells whether a retry can do better (1) or not (0).  */
+int registry_auth_refresh (struct registry_auth *a, const char *www_authenticate, skiff_error_t *err);
+
+void registry_auth_clear (struct registry_auth *a);
+
+/* A client for one repository on one endpoint.  */
+struct registry_client;
+
+int registry_client_new (const struct registry_endpoint *ep, const char *repo, const char *username,
+                         const char *password, struct registry_client **out, skiff_error_t *err);
+void registry_client_free (struct registry_client *c);
+
+static inline void
+cleanup_registry_clientp (struct registry_client **c)
+{
+  if (*c)
+    registry_client_free (*c);
+}
+#define cleanup_registry_client __attribute__ ((cleanup (cleanup_registry_clientp)))
+
+const char *registry_client_url (struct registry_client *c);
+
+/* GET /v2/: checks the API version and learns the auth challenge.  */
+int registry_ping (struct registry_client *c, skiff_error_t *err);
+
+struct registry_response
+{
+  long status;
+  char *reason; /* "404 Not Found" */
+  char *body;   /* NUL-terminated; NULL for HEAD */
+  size_t len;
+  char *content_type;
+  char *digest; /* Docker-Content-Digest, NULL when absent */
+  char *www_authenticate;
+  char *content_range;
+};
+void registry_response_clear (struct registry_response *r);
+
+/* Docker's text for an error answer: "manifest unknown: manifest
+   unknown" from the registry's {"errors":[...]}, else "received
+   unexpected HTTP status: 500 Internal Server Error".  malloc'd.  */
+char *registry_error_text (const struct registry_response *r);
+
+/* One blocking GET outside any repository (token servers), following no
+   redirects.  username may be NULL.  Returns 0 with any HTTP status in
+   *r, or REGISTRY_ERR_TRANSPORT.  */
+int registry_http_get (const char *url, bool tls_verify, const char *username, const char *password, size_t max,
+                       struct registry_response *r, skiff_error_t *err);
+
+/* HEAD or GET /v2/<repo>/manifests/<reference> with the four manifest
+   types accepted.  A 2xx answer returns 0; errors are classified
+   (REGISTRY_ERR_*), with Docker's wording in *err.  */
+int registry_get_manifest (struct registry_client *c, const char *reference, bool head, struct registry_response *r,
+                           skiff_error_t *err);
+
+/* GET of a small blob (the image config) into memory, at most max bytes.  */
+int registry_get_blob (struct registry_client *c, const char *digest, size_t max, struct registry_response *r,
+                       skiff_error_t *err);
+
+/* A blob download for a curl multi handle.  The sink receives the bytes
+   with the offset of the first one in the blob: a server that ignores the
+   Range request starts again at 0, and the sink must then start over.  A
+   sink returns 0, or -1 to abort the transfer.  */
+typedef int (*registry_sink_fn) (void *data, int64_t offset, const void *buf, size_t len);
+
+struct registry_blob;
+
+int registry_blob_new (struct registry_client *c, const char *digest, int64_t offset, registry_sink_fn sink,
+                       void *data, struct registry_blob **out, skiff_error_t *err);
+CURL *registry_blob_handle (struct registry_blob *b);
+/* Interprets the end of the transfer: 0 when the whole rest of the blob
+   arrived, REGISTRY_RETRY for failures worth another attempt (transport
+   errors, 5xx, a refreshed token), another negative status otherwise.  */
+int registry_blob_done (struct registry_blob *b, CURLcode result, skiff_error_t *err);
+void registry_blob_free (struct registry_blob *b);
+
+#endif
