@@ -368,9 +368,9 @@ check_host_config (yajl_val hc, skiff_error_t *err)
     return daemon_error (err, 400, "can't create 'AutoRemove' container with restart policy");
   if (YAJL_IS_STRING (json_get (hc, "NetworkMode")))
     net = json_get (hc, "NetworkMode")->u.string;
-  if (net && *net && strcmp (net, "none") != 0 && strcmp (net, "host") != 0)
-    return daemon_error (err, 404, "network %s not found: this skiff supports the none and host networks",
-                         strcmp (net, "default") == 0 ? "bridge" : net);
+  if (net && *net && strcmp (net, "none") != 0 && strcmp (net, "host") != 0 && strcmp (net, "default") != 0
+      && strcmp (net, "bridge") != 0)
+    return daemon_error (err, 404, "network %s not found", net);
   if (oci_resources_validate (hc, 0, err) < 0)
     {
       (*err)->status = 400;

@@ -49,6 +49,56 @@ network_mode (yajl_val hc)
   return "default";
 }
 
+/* NetworkSettings: the endpoint on the default bridge, as Docker shows it
+   both at the top level and under Networks.  */
+static void
+gen_endpoint (yajl_gen g, const struct record_endpoint *ep, bool top)
+{
+  if (!top)
+    {
+      json_gen_kv_str (g, "NetworkID", "");
+      json_gen_kv_str (g, "EndpointID", ep->endpoint_id ? ep->endpoint_id : "");
+    }
+  else
+    json_gen_kv_str (g, "EndpointID", ep->endpoint_id ? ep->endpoint_id : "");
+  json_gen_kv_str (g, "Gateway", ep->gateway ? ep->gateway : "");
+  json_gen_kv_str (g, "IPAddress", ep->ip ? ep->ip : "");
+  json_gen_kv_int (g, "IPPrefixLen", ep->prefix);
+  json_gen_kv_str (g, "IPv6Gateway", "");
+  json_gen_kv_str (g, "GlobalIPv6Address", "");
+  json_gen_kv_int (g, "GlobalIPv6PrefixLen", 0);
+  json_gen_kv_str (g, "MacAddress", ep->mac ? ep->mac : "");
+}
+
+static void
+gen_network_settings (yajl_gen g, struct ctr *c, yajl_val hc, const char *sandbox_key)
+{
+  const char *mode = network_mode (hc);
+  const char *shown = strcmp (mode, "default") == 0 ? "bridge" : mode;
+  const struct record_endpoint *ep = &c->rec->ep;
+
+  json_gen_str (g, "NetworkSettings");
+  yajl_gen_map_open (g);
+  json_gen_kv_str (g, "Bridge", "");
+  json_gen_kv_str (g, "SandboxID", strcmp (mode, "host") == 0 ? "" : c->rec->id);
+  json_gen_kv_bool (g, "HairpinMode", false);
+  json_gen_kv_str (g, "LinkLocalIPv6Address", "");
+  json_gen_kv_int (g, "LinkLocalIPv6PrefixLen", 0);
+  json_gen_str (g, "Ports");
+  yajl_gen_map_open (g);
+  yajl_gen_map_close (g);
+  json_gen_kv_str (g, "SandboxKey", strcmp (mode, "host") == 0 ? "" : sandbox_key);
+  gen_endpoint (g, ep, true);
+  json_gen_str (g, "Networks");
+  yajl_gen_map_open (g);
+  json_gen_str (g, shown);
+  yajl_gen_map_open (g);
+  gen_endpoint (g, ep, false);
+  yajl_gen_map_close (g);
+  yajl_gen_map_close (g);
+  yajl_gen_map_close (g);
+}
+
 char *
 containers_inspect_json (struct ctr *c)
 {
@@ -118,30 +168,7 @@ containers_inspect_json (struct ctr *c)
   yajl_gen_array_open (g);
   yajl_gen_array_close (g);
   json_gen_kv_raw (g, "Config", r->config);
-  json_gen_str (g, "NetworkSettings");
-  yajl_gen_map_open (g);
-  json_gen_kv_str (g, "Bridge", "");
-  json_gen_kv_str (g, "SandboxID", strcmp (network_mode (hc), "host") == 0 ? "" : r->id);
-  json_gen_kv_bool (g, "HairpinMode", false);
-  json_gen_kv_str (g, "LinkLocalIPv6Address", "");
-  json_gen_kv_int (g, "LinkLocalIPv6PrefixLen", 0);
-  json_gen_str (g, "Ports");
-  yajl_gen_map_open (g);
-  yajl_gen_map_close (g);
-  json_gen_kv_str (g, "SandboxKey", strcmp (network_mode (hc), "none") == 0 && running ? netns : "");
-  json_gen_str (g, "Networks");
-  yajl_gen_map_open (g);
-  json_gen_str (g, strcmp (network_mode (hc), "default") == 0 ? "bridge" : network_mode (hc));
-  yajl_gen_map_open (g);
-  json_gen_kv_str (g, "NetworkID", "");
-  json_gen_kv_str (g, "EndpointID", "");
-  json_gen_kv_str (g, "Gateway", "");
-  json_gen_kv_str (g, "IPAddress", "");
-  json_gen_kv_int (g, "IPPrefixLen", 0);
-  json_gen_kv_str (g, "MacAddress", "");
-  yajl_gen_map_close (g);
-  yajl_gen_map_close (g);
-  yajl_gen_map_close (g);
+  gen_network_settings (g, c, hc, running ? netns : "");
   yajl_gen_map_close (g);
   return json_gen_steal (g, NULL);
 }

@@ -9,6 +9,8 @@
 #include "fs.h"
 #include "json.h"
 #include "log.h"
+#include "netlink.h"
+#include "networks.h"
 #include "sandbox.h"
 #include "shim_proto.h"
 #include "state.h"
@@ -212,6 +214,19 @@ ctr_on_exit (struct ctr *c, int exit_code, bool oom_killed, const char *error)
   c->exit_seen = true;
   if (c->stop_timer)
     uv_timer_stop (c->stop_timer);
+  if (r->ep.network)
+    {
+      /* The veth pair goes with the namespace; this is for a pair whose
+         namespace is still held somewhere.  */
+      if (r->ep.host_ifname && nl_endpoint_delete (r->ep.host_ifname, &err) < 0)
+        {
+          log_warning ("%s", err->msg);
+          skiff_error_release (&err);
+        }
+      if (networks_find (c->d, r->ep.network))
+        networks_release_ip (c->d, networks_find (c->d, r->ep.network), r->ep.ip);
+      record_endpoint_clear (&r->ep);
+    }
   if (sandbox_netns_remove (netns, &err) < 0)
     {
       log_warning ("%s", err->msg);

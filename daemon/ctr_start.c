@@ -7,12 +7,15 @@
 #include "fs.h"
 #include "json.h"
 #include "log.h"
+#include "netlink.h"
+#include "networks.h"
 #include "oci_spec.h"
 #include "sandbox.h"
 #include "shim_proto.h"
 #include "state.h"
 #include "store.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -38,8 +41,12 @@ struct start_job
   char *id, *image_id, *config, *host_config;
   char *hosts, *hostname_path, *resolv, *log_path;
   char *bundle, *shim_dir, *netns, *runtime_root, *shim_path, *seccomp, *init_path;
+  /* a bridge endpoint (bridge NULL: none) */
+  char *bridge, *ip, *gateway, *mac;
+  int prefix;
   /* outputs */
   int pid;
+  char host_ifname[16];
   skiff_error_t err;
 };
 
@@ -61,6 +68,10 @@ start_job_free (struct start_job *j)
   free (j->shim_path);
   free (j->seccomp);
   free (j->init_path);
+  free (j->bridge);
+  free (j->ip);
+  free (j->gateway);
+  free (j->mac);
   skiff_error_release (&j->err);
   free (j);
 }
@@ -69,7 +80,7 @@ static const char *
 network_mode (yajl_val hc)
 {
   yajl_val v = json_get (hc, "NetworkMode");
-  return v && YAJL_IS_STRING (v) && *v->u.string ? v->u.string : "none";
+  return v && YAJL_IS_STRING (v) && *v->u.string ? v->u.string : "default";
 }
 
 /* Spawns the shim and reads its ready line: "ok PID" or "error MSG".  */
@@ -188,7 +199,21 @@ start_work (uv_work_t *w)
         goto undo;
       netns_made = true;
     }
-  if (sandbox_write_etc (j->hosts, j->hostname_path, j->resolv, hostname, host_net, &j->err) < 0)
+  if (j->bridge)
+    {
+      cleanup_free char *cidr = NULL;
+      struct nl_endpoint ep = { .bridge = j->bridge, .netns_path = j->netns, .ifname = "eth0", .mac = j->mac,
+                                .gateway = j->gateway, .mtu = 1500 };
+      if (asprintf (&cidr, "%s/%d", j->ip, j->prefix) < 0)
+        {
+          skiff_error_make (&j->err, ENOMEM, "endpoint");
+          goto undo;
+        }
+      ep.addr_cidr = cidr;
+      if (nl_endpoint_create (&ep, j->host_ifname, &j->err) < 0)
+        goto undo;
+    }
+  if (sandbox_write_etc (j->hosts, j->hostname_path, j->resolv, hostname, host_net, j->ip, &j->err) < 0)
     goto undo;
 
   in.id = j->id;
@@ -226,6 +251,9 @@ start_work (uv_work_t *w)
 
 undo:
   image_rootfs_unmount (j->images, j->id, NULL);
+  if (j->host_ifname[0])
+    nl_endpoint_delete (j->host_ifname, NULL);
+  j->host_ifname[0] = '\0';
   if (netns_made)
     sandbox_netns_remove (j->netns, NULL);
 }
@@ -269,6 +297,8 @@ start_after (uv_work_t *w, int status)
             err->msg = steal_pointer (&msg);
           }
       }
+      if (j->bridge)
+        networks_release_ip (c->d, networks_find (c->d, "bridge"), j->ip);
       ctr_drop_pending_attaches (c);
       if (j->done)
         j->done (c, err, j->data);
@@ -289,6 +319,18 @@ start_after (uv_work_t *w, int status)
       r->state.oom_killed = false;
       record_set_str (&r->state.error, "");
       c->exit_seen = false;
+      record_endpoint_clear (&r->ep);
+      if (j->bridge)
+        {
+          char eid[ID_LEN + 1];
+          r->ep.network = strdup ("bridge");
+          r->ep.endpoint_id = id_generate (eid, NULL) == 0 ? strdup (eid) : strdup ("");
+          r->ep.ip = steal_pointer (&j->ip);
+          r->ep.gateway = steal_pointer (&j->gateway);
+          r->ep.mac = steal_pointer (&j->mac);
+          r->ep.prefix = j->prefix;
+          r->ep.host_ifname = strdup (j->host_ifname);
+        }
       containers_save (c);
       ctr_monitor_connect (c);
       ctr_release_start (c);
@@ -298,6 +340,41 @@ start_after (uv_work_t *w, int status)
     }
   ctr_unref (c);
   start_job_free (j);
+}
+
+/* On the loop thread, where the address pool lives: an address on the
+   default bridge for a container of network mode default/bridge.  */
+static int
+start_bridge_endpoint (struct ctr *c, struct start_job *j, skiff_error_t *err)
+{
+  cleanup_json yajl_val hc = NULL;
+  struct network *n;
+  const char *mode;
+  char ip[16], gw[16], mac[18];
+  uint32_t a;
+
+  if (json_parse (j->host_config, &hc, err) < 0)
+    return -1;
+  mode = network_mode (hc);
+  if (strcmp (mode, "default") != 0 && strcmp (mode, "bridge") != 0)
+    return 0;
+  n = networks_find (c->d, "bridge");
+  if (n == NULL)
+    return daemon_error (err, 500, "the default bridge network is missing");
+  if (networks_alloc_ip (c->d, n, NULL, ip, gw, &j->prefix, err) < 0)
+    return -1;
+  inet_pton (AF_INET, ip, &a);
+  nl_mac_from_ipv4 (ntohl (a), mac);
+  j->bridge = strdup (network_bridge (n));
+  j->ip = strdup (ip);
+  j->gateway = strdup (gw);
+  j->mac = strdup (mac);
+  if (j->bridge == NULL || j->ip == NULL || j->gateway == NULL || j->mac == NULL)
+    {
+      networks_release_ip (c->d, n, ip);
+      return daemon_error (err, 500, "out of memory");
+    }
+  return 0;
 }
 
 void
@@ -350,6 +427,13 @@ containers_start (struct ctr *c, ctr_done_fn done, void *data)
   j->init_path = strdup (d->opts.init_path);
   if (c->restart_timer)
     uv_timer_stop (c->restart_timer);
+  if (start_bridge_endpoint (c, j, &err) < 0)
+    {
+      done (c, err, data);
+      skiff_error_release (&err);
+      start_job_free (j);
+      return;
+    }
   c->busy = true;
   ctr_ref (c);
   j->work.data = j;

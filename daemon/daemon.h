@@ -11,6 +11,7 @@ struct router;
 struct http_server;
 struct events;
 struct ctr;
+struct router;
 
 struct daemon_options
 {
@@ -36,6 +37,7 @@ struct daemon
   struct router *router;
   struct http_server *http;
   struct events *events;
+  void *networks; /* struct networks, networks.c's */
   struct ctr **containers;
   size_t n_containers, cap_containers;
   uv_signal_t sigterm, sigint, sighup;

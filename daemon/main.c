@@ -9,6 +9,7 @@
 #include "fs.h"
 #include "http.h"
 #include "log.h"
+#include "networks.h"
 #include "router.h"
 #include "store.h"
 
@@ -121,12 +122,15 @@ setup (struct daemon *d, skiff_error_t *err)
     return -1;
   if (image_store_open (d->opts.root, &d->images, err) < 0)
     return -1;
+  if (networks_init (d, err) < 0)
+    return -1;
   d->events = events_new (d->loop);
   d->router = router_new (d);
   if (d->events == NULL || d->router == NULL)
     return skiff_error_make (err, ENOMEM, "setup");
   if (api_system_register (d->router, err) < 0 || api_images_register (d->router, err) < 0
-      || api_containers_register (d->router, err) < 0 || api_exec_register (d->router, err) < 0)
+      || api_containers_register (d->router, err) < 0 || api_exec_register (d->router, err) < 0
+      || api_networks_register (d->router, err) < 0)
     return -1;
   if (containers_restore (d, err) < 0)
     return -1;

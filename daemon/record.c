@@ -21,10 +21,23 @@ record_new (void)
 }
 
 void
+record_endpoint_clear (struct record_endpoint *ep)
+{
+  free (ep->network);
+  free (ep->endpoint_id);
+  free (ep->ip);
+  free (ep->gateway);
+  free (ep->mac);
+  free (ep->host_ifname);
+  memset (ep, 0, sizeof (*ep));
+}
+
+void
 record_free (struct record *r)
 {
   if (r == NULL)
     return;
+  record_endpoint_clear (&r->ep);
   free (r->name);
   free (r->created);
   free (r->image_id);
@@ -87,6 +100,19 @@ record_to_json (const struct record *r)
   json_gen_kv_str (g, "HostsPath", r->hosts_path);
   json_gen_kv_str (g, "HostnamePath", r->hostname_path);
   json_gen_kv_str (g, "ResolvConfPath", r->resolv_conf_path);
+  if (r->ep.network)
+    {
+      json_gen_str (g, "Endpoint");
+      yajl_gen_map_open (g);
+      json_gen_kv_str (g, "Network", r->ep.network);
+      json_gen_kv_str (g, "EndpointID", r->ep.endpoint_id);
+      json_gen_kv_str (g, "IPAddress", r->ep.ip);
+      json_gen_kv_str (g, "Gateway", r->ep.gateway);
+      json_gen_kv_str (g, "MacAddress", r->ep.mac);
+      json_gen_kv_int (g, "IPPrefixLen", r->ep.prefix);
+      json_gen_kv_str (g, "HostIfname", r->ep.host_ifname);
+      yajl_gen_map_close (g);
+    }
   yajl_gen_map_close (g);
   return json_gen_steal (g, NULL);
 }
@@ -139,6 +165,22 @@ record_from_json (const char *text, struct record **out, skiff_error_t *err)
   r->restart_count = (int) (json_get (tree, "RestartCount") ? v : 0);
   r->config = member_text (tree, "Config");
   r->host_config = member_text (tree, "HostConfig");
+  {
+    yajl_val ep;
+    int64_t prefix = 0;
+    if (json_get_object (tree, "Endpoint", "Endpoint", &ep, err) < 0)
+      return -1;
+    if (ep
+        && (json_get_string (ep, "Network", "Endpoint.Network", &r->ep.network, err) < 0
+            || json_get_string (ep, "EndpointID", "Endpoint.EndpointID", &r->ep.endpoint_id, err) < 0
+            || json_get_string (ep, "IPAddress", "Endpoint.IPAddress", &r->ep.ip, err) < 0
+            || json_get_string (ep, "Gateway", "Endpoint.Gateway", &r->ep.gateway, err) < 0
+            || json_get_string (ep, "MacAddress", "Endpoint.MacAddress", &r->ep.mac, err) < 0
+            || json_get_int64 (ep, "IPPrefixLen", "Endpoint.IPPrefixLen", &prefix, NULL, err) < 0
+            || json_get_string (ep, "HostIfname", "Endpoint.HostIfname", &r->ep.host_ifname, err) < 0))
+      return -1;
+    r->ep.prefix = (int) prefix;
+  }
   if (json_get_object (tree, "State", "State", &st, err) < 0)
     return -1;
   if (st)

@@ -20,6 +20,16 @@ struct record_state
   char *finished_at;
 };
 
+/* The container's interface on a bridge network while it runs.  */
+struct record_endpoint
+{
+  char *network;     /* network name; NULL when none */
+  char *endpoint_id; /* 64 hex */
+  char *ip, *gateway, *mac;
+  int prefix;
+  char *host_ifname; /* the host end of its veth pair */
+};
+
 struct record
 {
   char id[ID_LEN + 1];
@@ -33,7 +43,10 @@ struct record
   int restart_count;
   bool manually_stopped; /* for unless-stopped and restarts at daemon start */
   char *log_path, *hosts_path, *hostname_path, *resolv_conf_path;
+  struct record_endpoint ep;
 };
+
+void record_endpoint_clear (struct record_endpoint *ep);
 
 struct record *record_new (void);
 void record_free (struct record *r);

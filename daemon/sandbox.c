@@ -164,9 +164,9 @@ filtered_resolv_conf (void)
 
 int
 sandbox_write_etc (const char *hosts, const char *hostname_path, const char *resolv, const char *hostname,
-                   bool host_network, skiff_error_t *err)
+                   bool host_network, const char *ip, skiff_error_t *err)
 {
-  cleanup_free char *hn = NULL, *rc = NULL;
+  cleanup_free char *hn = NULL, *rc = NULL, *own = NULL;
 
   if (asprintf (&hn, "%s\n", hostname) < 0)
     return skiff_error_make (err, ENOMEM, "hostname");
@@ -174,11 +174,13 @@ sandbox_write_etc (const char *hosts, const char *hostname_path, const char *res
     return -1;
   if (host_network)
     return copy_file ("/etc/hosts", hosts, err) < 0 ? -1 : copy_file ("/etc/resolv.conf", resolv, err);
-  if (write_text (hosts,
-                  "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
-                  "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
-                  err)
+  if (asprintf (&own,
+                "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+                "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n%s%s%s%s",
+                ip ? ip : "", ip ? "\t" : "", ip ? hostname : "", ip ? "\n" : "")
       < 0)
+    return skiff_error_make (err, ENOMEM, "hosts");
+  if (write_text (hosts, own, err) < 0)
     return -1;
   rc = filtered_resolv_conf ();
   if (rc == NULL)

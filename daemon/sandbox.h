@@ -15,8 +15,9 @@ int sandbox_netns_remove (const char *path, skiff_error_t *err);
 
 /* Writes hosts, hostname and resolv.conf for a container.  host_network:
    copies of the host's files; otherwise localhost entries and the host's
-   resolv.conf without loopback name servers (as Docker does).  */
+   resolv.conf without loopback name servers (as Docker does); ip, when
+   given, is the container's address, listed with its hostname.  */
 int sandbox_write_etc (const char *hosts, const char *hostname_path, const char *resolv, const char *hostname,
-                       bool host_network, skiff_error_t *err);
+                       bool host_network, const char *ip, skiff_error_t *err);
 
 #endif

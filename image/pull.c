@@ -53,7 +53,8 @@ struct download
   char *staged;   /* the attempt's link to the verified blob */
   int fd;
   EVP_MD_CTX *md;
-  int64_t have; /* bytes in the partial file, all hashed */
+  int64_t have;      /* bytes in the partial file, all hashed */
+  int64_t from_disk; /* bytes an earlier pull left */
   int attempts;
   struct registry_blob *blob;
   skiff_error_t sink_err;
@@ -203,6 +204,8 @@ link_complete (struct download *d, bool *done, skiff_error_t *err)
   return local_error (d->pl, err, errno, "link downloaded blob");
 }
 
+/* Returns 0, -1, or 1 when a resumed file turned out bad and the
+   download must start again from nothing.  */
 static int
 finish_download (struct download *d, skiff_error_t *err)
 {
@@ -219,6 +222,18 @@ finish_download (struct download *d, skiff_error_t *err)
     sprintf (got + 7 + 2 * i, "%02x", md[i]);
   if (strcmp (got, d->digest) != 0)
     {
+      if (d->from_disk > 0)
+        {
+          /* The bytes an earlier pull left may be the bad ones: once
+             more from the start.  */
+          log_info ("blob %s resumed from %lld bytes does not verify; downloading it again", d->digest,
+                    (long long) d->from_disk);
+          d->from_disk = 0;
+          d->have = 0;
+          if (ftruncate (d->fd, 0) < 0 || hash_restart (d) < 0)
+            return local_error (d->pl, err, errno, "truncate partial download");
+          return 1;
+        }
       /* Nothing of a bad blob is kept, not even to resume from.  */
       unlink (d->partial);
       return skiff_error_make (err, 0, "filesystem layer verification failed for digest %s", d->digest);
@@ -284,6 +299,7 @@ prepare_download (struct download *d, skiff_error_t *err)
   if (st.st_size > d->size && ftruncate (d->fd, 0) < 0)
     return local_error (d->pl, err, errno, "truncate partial download");
   d->have = st.st_size > d->size ? 0 : st.st_size;
+  d->from_disk = d->have;
   while (off < d->have)
     {
       ssize_t n = pread (d->fd, buf, sizeof (buf), off);
@@ -296,7 +312,7 @@ prepare_download (struct download *d, skiff_error_t *err)
       off += n;
     }
   if (d->have == d->size)
-    return finish_download (d, err);
+    return finish_download (d, err) < 0 ? -1 : 0;
   return 0;
 }
 
@@ -332,7 +348,12 @@ transfer_done (struct registry_client *c, CURLM *multi, struct download *d, CURL
       return -1;
     }
   if (ret == 0 && d->have == d->size)
-    return finish_download (d, err);
+    {
+      ret = finish_download (d, err);
+      if (ret <= 0)
+        return ret;
+      return start_download (c, multi, d, err);
+    }
   if (ret == 0)
     {
       skiff_error_make (err, 0, "blob %s: transfer ended after %lld of %lld bytes", d->digest, (long long) d->have,
@@ -886,7 +907,7 @@ image_pull (struct image_store *s, const char *ref, const struct pull_opts *o, c
       local_id[0] = '\0';
       ret = fetch (&pl, &m, local_id, err);
       if (ret < 0)
-        return ret;
+        return ret < IMAGE_ERR_CONFLICT ? IMAGE_ERR : ret; /* REGISTRY_* -> IMAGE_ERR */
       if (add_refs (&pl, err) < 0)
         return IMAGE_ERR;
       if (local_id[0] == '\0')

@@ -19,9 +19,10 @@
 /* Progress of a pull, in the words of Docker's JSON progress stream.
 
    Per layer, id is the short layer digest (12 hex digits) and status one
-   of "Pulling fs layer", "Downloading" (current/total bytes), "Verifying
-   Checksum", "Download complete", "Extracting" (current/total bytes),
-   "Pull complete", "Already exists".
+   of "Pulling fs layer", "Waiting" (another pull is downloading that
+   blob), "Downloading" (current/total bytes), "Verifying Checksum",
+   "Download complete", "Extracting" (current/total bytes), "Pull
+   complete", "Already exists".
 
    Per pull: id = the tag or digest and status "Pulling from
    library/alpine" first; then, with id NULL, "Digest: sha256:..." and

@@ -1,7 +1,9 @@
 # A skiffd of its own for each test file: own --root, --exec-root, socket
-# and pid file under $SKIFF_TEST_TMP, an "alpine" image imported from the
-# busybox rootfs, and a teardown that leaves no process, mount, netns or
-# cgroup behind.
+# and pid file, its own network namespace (a test-bed host: the default
+# bridge, its nftables table and forwarding live there, never in the
+# machine's own namespace), an "alpine" image imported from the busybox
+# rootfs, and a teardown that leaves no process, mount, netns or cgroup
+# behind.
 #
 # Load after helpers:   load ../lib/helpers
 #                       load ../lib/daemon
@@ -10,7 +12,7 @@
 #
 # Functions: daemon_start, daemon_stop, daemon_kill9, daemon_cleanup,
 # skiff (the CLI on this daemon), api (curl on the socket),
-# import_alpine.
+# import_alpine, in_host (a command in the daemon's network namespace).
 
 _find_built() {
   local var=$1 name=$2
@@ -36,7 +38,10 @@ daemon_setup_file() {
   D_SOCK=$D_DIR/skiff.sock
   D_LOG=$D_DIR/skiffd.log
   echo '{}' >"$D_DIR/daemon.json"
-  export D_DIR D_ROOT D_EXEC D_SOCK D_LOG
+  D_NETNS=skd-${D_DIR##*.}
+  ip netns add "$D_NETNS" || return 1
+  ip -n "$D_NETNS" link set lo up
+  export D_DIR D_ROOT D_EXEC D_SOCK D_LOG D_NETNS
   daemon_start
   import_alpine
 }
@@ -49,7 +54,8 @@ daemon_teardown_file() {
 _daemon_pinged() { curl -sf --unix-socket "$D_SOCK" http://x/_ping >/dev/null 2>&1; }
 
 daemon_start() {
-  "$SKIFFD" -H "unix://$D_SOCK" --root "$D_ROOT" --exec-root "$D_EXEC" --pidfile "$D_DIR/skiffd.pid" \
+  # nsenter, not `ip netns exec`, which remounts /sys and hides the cgroups.
+  nsenter --net="/run/netns/$D_NETNS" "$SKIFFD" -H "unix://$D_SOCK" --root "$D_ROOT" --exec-root "$D_EXEC" --pidfile "$D_DIR/skiffd.pid" \
     --config-file "$D_DIR/daemon.json" --log-level debug --shim "$SKIFF_SHIM" --init-path "$SKIFF_INIT" \
     --seccomp-profile "$SKIFF_SECCOMP_PROFILE" >>"$D_LOG" 2>&1 3>&- &
   D_PID=$!
@@ -106,6 +112,7 @@ daemon_cleanup() {
     umount -l "$f" 2>/dev/null || true
   done
   rm -rf "$D_DIR"
+  [ -n "${D_NETNS:-}" ] && ip netns del "$D_NETNS" 2>/dev/null
   D_DIR=
 }
 
@@ -136,3 +143,6 @@ import_alpine() {
 ctr_status() { api GET "/containers/$1/json" | jq -r '.State.Status // empty'; }
 _ctr_status_is() { [ "$(ctr_status "$1")" = "$2" ]; }
 wait_ctr_status() { wait_for _ctr_status_is "$1" "$2"; }
+
+# A command in the test-bed host's network namespace.
+in_host() { nsenter --net="/run/netns/$D_NETNS" "$@"; }

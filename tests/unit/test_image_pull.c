@@ -827,7 +827,7 @@ send_all (int fd, const char *p, size_t n)
   return true;
 }
 
-/* Reads up to the end of the head; *extra: bytes read past it.  */
+/* Reads up to the end of the head; *total: bytes read, head and more.  */
 static ssize_t
 read_head (int fd, char *buf, size_t size, size_t *total)
 {
@@ -840,6 +840,14 @@ read_head (int fd, char *buf, size_t size, size_t *total)
         return -1;
       n += r;
       buf[n] = '\0';
+      /* A TLS ClientHello (the https attempt at an insecure registry):
+         answer as Go's HTTP server does, at once.  */
+      if ((unsigned char) buf[0] == 0x16)
+        {
+          static const char no_tls[] = "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+          send_all (fd, no_tls, strlen (no_tls));
+          return -1;
+        }
       end = strstr (buf, "\r\n\r\n");
       if (end)
         {
@@ -1648,6 +1656,30 @@ test_resume_truncated (void **state)
         assert_int_equal (px->log[i].body, bed.alpine_layer_size - st.st_size);
       }
   assert_int_equal (gets, 1);
+
+  /* A partial file with wrong bytes: resumed, found bad, fetched again
+     from the start, and the pull still succeeds.  */
+  {
+    skiff_error_t err = NULL;
+    cleanup_free char *deleted = NULL;
+    cleanup_free char *junk = calloc (CUT_BYTES + 1, 1);
+    assert_int_equal (image_remove (t->s, id, true, NULL, NULL, &deleted, &err), 0);
+    memset (junk, 'x', CUT_BYTES);
+    tu_write (partial, junk);
+  }
+  proxy_reset_log (px);
+  free (id);
+  id = pull_ok (t, ref (addr, "library/alpine:latest"));
+  assert_string_equal (id, bed.alpine_id);
+  snprintf (range, sizeof (range), "bytes=%d-", CUT_BYTES);
+  gets = 0;
+  for (i = 0; i < px->n; i++)
+    if (strstr (px->log[i].path, px->cut_path) && strcmp (px->log[i].method, "GET") == 0)
+      {
+        assert_string_equal (px->log[i].range, gets == 0 ? range : "");
+        gets++;
+      }
+  assert_int_equal (gets, 2);
   proxy_stop (px);
   check_blob_cache_empty (t);
 }

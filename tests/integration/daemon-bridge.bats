@@ -1,0 +1,101 @@
+#!/usr/bin/env bats
+# The default bridge network, as the tutorial's last part uses it.
+
+load ../lib/helpers
+load ../lib/daemon
+
+setup_file() { daemon_setup_file; }
+teardown_file() { daemon_teardown_file; }
+setup() { skiff_require_root; }
+
+teardown() {
+  [ -z "$SKIFF_SKIP_REASON" ] || return 0
+  local ids
+  ids=$(skiff ps -aq 2>/dev/null) || true
+  [ -z "$ids" ] || skiff rm -f $ids >/dev/null 2>&1 || true
+}
+
+@test "the daemon makes bridge skiff0 with 172.17.0.1/16 in its host" {
+  run in_host ip -4 -o addr show skiff0
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"inet 172.17.0.1/16"* ]]
+  run in_host cat /proc/sys/net/ipv4/ip_forward
+  [ "$output" = "1" ]
+  # masquerade for the subnet, in skiff's own table
+  run in_host nft list table ip skiff
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"172.17.0.0/16"*"masquerade"* ]]
+}
+
+@test "a container on the default bridge gets eth0 with an address from 172.17.0.0/16 and Docker's MAC" {
+  run skiff run --rm alpine ip -4 -o addr show eth0
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ inet\ 172\.17\.0\.([0-9]+)/16 ]]
+  run skiff run --rm alpine cat /sys/class/net/eth0/address
+  [[ "$output" =~ ^02:42:ac:11:00:[0-9a-f]{2}$ ]]
+  run skiff run --rm alpine ip route
+  [[ "$output" == *"default via 172.17.0.1 dev eth0"* ]]
+}
+
+@test "two containers reach each other by address, not by name (as in the tutorial)" {
+  skiff run -dit --name alpine1 alpine ash >/dev/null
+  skiff run -dit --name alpine2 alpine ash >/dev/null
+  ip2=$(api GET /containers/alpine2/json | jq -r .NetworkSettings.IPAddress)
+  [[ "$ip2" == 172.17.0.* ]]
+  run skiff exec alpine1 ping -c 2 -W 2 "$ip2"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"2 packets transmitted, 2 packets received"* ]]
+  run skiff exec alpine1 ping -c 1 -W 2 alpine2
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"bad address 'alpine2'"* ]]
+}
+
+@test "network inspect bridge lists the container with the address ip addr shows inside" {
+  skiff run -dit --name alpine1 alpine ash >/dev/null
+  inside=$(skiff exec alpine1 ip -4 -o addr show eth0 | awk '{print $4}')
+  id=$(api GET /containers/alpine1/json | jq -r .Id)
+  api GET /networks/bridge >"$BATS_TEST_TMPDIR/bridge.json"
+  [ "$API_STATUS" = "200" ]
+  jq -e --arg id "$id" --arg a "$inside" '
+      .Name == "bridge" and .Driver == "bridge" and .Scope == "local"
+      and .IPAM.Config[0].Subnet == "172.17.0.0/16" and .IPAM.Config[0].Gateway == "172.17.0.1"
+      and .Containers[$id].Name == "alpine1" and .Containers[$id].IPv4Address == $a
+      and (.Containers[$id].MacAddress | startswith("02:42:ac:11:"))
+      and .Options["com.docker.network.bridge.name"] == "skiff0"' "$BATS_TEST_TMPDIR/bridge.json"
+}
+
+@test "networks bridge, host and none exist" {
+  run api GET /networks
+  echo "$output" | jq -e '[.[].Name] | sort == ["bridge","host","none"]'
+  echo "$output" | jq -e '[.[] | select(.Name=="none") | .Driver] == ["null"]'
+}
+
+@test "--network host shows the host's interfaces, none only lo" {
+  run skiff run --rm --network host alpine ip -o link
+  [[ "$output" == *"skiff0"* ]]
+  run skiff run --rm --network none alpine ip -o link
+  [[ "$output" == *"lo:"* ]]
+  [[ "$output" != *"eth0"* ]]
+}
+
+@test "an address is freed when its container stops, and no veth is left" {
+  skiff run -d --name a1 alpine sleep 300 >/dev/null
+  ip1=$(api GET /containers/a1/json | jq -r .NetworkSettings.IPAddress)
+  skiff rm -f a1 >/dev/null
+  _no_veth() { [ -z "$(in_host ip -o link show type veth)" ]; }
+  wait_for _no_veth
+  skiff run -d --name a2 alpine sleep 300 >/dev/null
+  [ "$(api GET /containers/a2/json | jq -r .NetworkSettings.IPAddress)" = "$ip1" ]
+}
+
+@test "a running container keeps its address over kill -9 of skiffd, and IPAM does not hand it out again" {
+  skiff run -d --name keep alpine sleep 300 >/dev/null
+  ip1=$(api GET /containers/keep/json | jq -r .NetworkSettings.IPAddress)
+  daemon_kill9
+  daemon_start
+  [ "$(api GET /containers/keep/json | jq -r .NetworkSettings.IPAddress)" = "$ip1" ]
+  run skiff exec keep ip -4 -o addr show eth0
+  [[ "$output" == *"$ip1/16"* ]]
+  skiff run -d --name other alpine sleep 300 >/dev/null
+  [ "$(api GET /containers/other/json | jq -r .NetworkSettings.IPAddress)" != "$ip1" ]
+}
