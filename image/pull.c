@@ -270,32 +270,42 @@ prepare_download (struct download *d, skiff_error_t *err)
       progress (d->pl, d->short_id, "Download complete", 0, 0);
       return 0;
     }
-  d->fd = open (d->partial, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (d->fd < 0)
-    return local_error (d->pl, err, errno, "open partial download");
-  if (flock (d->fd, LOCK_EX | LOCK_NB) < 0)
+  for (;;)
     {
-      /* Another pull is downloading this blob: wait for it.  */
-      progress (d->pl, d->short_id, "Waiting", 0, 0);
-      while (flock (d->fd, LOCK_EX) < 0)
-        if (errno != EINTR)
-          return local_error (d->pl, err, errno, "lock partial download");
-    }
-  if (link_complete (d, &done, err) < 0)
-    return -1;
-  if (done)
-    {
+      struct stat named;
+      d->fd = open (d->partial, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      if (d->fd < 0)
+        return local_error (d->pl, err, errno, "open partial download");
+      if (flock (d->fd, LOCK_EX | LOCK_NB) < 0)
+        {
+          /* Another pull is downloading this blob: wait for it.  */
+          progress (d->pl, d->short_id, "Waiting", 0, 0);
+          while (flock (d->fd, LOCK_EX) < 0)
+            if (errno != EINTR)
+              return local_error (d->pl, err, errno, "lock partial download");
+        }
+      if (link_complete (d, &done, err) < 0)
+        return -1;
+      if (done)
+        {
+          close (d->fd);
+          d->fd = -1;
+          d->finished = true;
+          progress (d->pl, d->short_id, "Download complete", 0, 0);
+          return 0;
+        }
+      if (fstat (d->fd, &st) < 0)
+        return local_error (d->pl, err, errno, "stat partial download");
+      /* The file we locked may have been renamed away by the pull that
+         held the lock: lock the one under the name.  */
+      if (stat (d->partial, &named) == 0 && named.st_ino == st.st_ino && named.st_dev == st.st_dev)
+        break;
       close (d->fd);
       d->fd = -1;
-      d->finished = true;
-      progress (d->pl, d->short_id, "Download complete", 0, 0);
-      return 0;
     }
   d->md = EVP_MD_CTX_new ();
   if (d->md == NULL || hash_restart (d) < 0)
     return local_error (d->pl, err, ENOMEM, "sha256");
-  if (fstat (d->fd, &st) < 0)
-    return local_error (d->pl, err, errno, "stat partial download");
   if (st.st_size > d->size && ftruncate (d->fd, 0) < 0)
     return local_error (d->pl, err, errno, "truncate partial download");
   d->have = st.st_size > d->size ? 0 : st.st_size;

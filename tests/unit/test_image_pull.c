@@ -580,6 +580,7 @@ group_teardown (void **state)
   free (bed.index_digest);
   free (bed.list_digest);
   free (bed.armonly_digest);
+  memset (&bed, 0, sizeof (bed));
   return 0;
 }
 
@@ -640,6 +641,13 @@ has_event (const struct events *e, const char *id, const char *status)
 
 /* ---- per test: a fresh store ---- */
 
+struct proxy;
+struct token_server;
+static void proxy_stop (struct proxy *px);
+static void token_stop (struct token_server *ts);
+
+/* What a test starts is stopped by teardown too, so that a failing
+   assertion leaves no registry process or thread behind.  */
 struct t
 {
   char *dir;
@@ -648,7 +656,12 @@ struct t
   struct events ev;
   struct pull_opts o;
   skiff_error_t err;
+  struct registry reg;
+  struct token_server *ts;
+  struct proxy *px[2];
 };
+
+static struct t *current;
 
 static int
 setup (void **state)
@@ -661,6 +674,7 @@ setup (void **state)
     fail_msg ("%s", err->msg);
   t->o.progress = on_progress;
   t->o.data = &t->ev;
+  current = t;
   *state = t;
   return 0;
 }
@@ -669,6 +683,14 @@ static int
 teardown (void **state)
 {
   struct t *t = *state;
+  size_t i;
+  registry_down (&t->reg);
+  if (t->ts)
+    token_stop (t->ts);
+  for (i = 0; i < 2; i++)
+    if (t->px[i])
+      proxy_stop (t->px[i]);
+  current = NULL;
   image_store_free (t->s);
   skiff_error_release (&t->err);
   tu_rm_rf (t->dir);
@@ -771,6 +793,7 @@ struct proxy
   char cut_path[128];
   int cuts_left;
   bool fail_manifests;
+  bool redirect_blobs; /* 307 to the registry itself, as to a CDN */
   /* log */
   struct logged log[512];
   size_t n;
@@ -879,17 +902,30 @@ rewrite_head (const char *head, size_t len)
   return out;
 }
 
+/* Adds n to the body count of log entry k before the bytes go out, so
+   that a client that has them sees them counted.  */
+static void
+proxy_count_body (struct proxy *px, size_t k, size_t n)
+{
+  pthread_mutex_lock (&px->lock);
+  if (k < px->n)
+    px->log[k].body += n;
+  pthread_mutex_unlock (&px->lock);
+}
+
 static void
 proxy_one (struct proxy *px, int client)
 {
   char req[16384], resp[16384];
-  size_t total = 0, rtotal = 0;
+  size_t total = 0, rtotal = 0, k;
   ssize_t head_len, rhead;
   struct logged lg = { 0 };
   cleanup_free char *up_head = NULL;
   cleanup_free char *down_head = NULL;
-  long long limit = -1;
+  long long limit = -1, sent = 0;
+  bool fail_manifest, redirect;
   const char *range;
+  char head[1024];
   int up;
 
   set_timeouts (client);
@@ -900,12 +936,23 @@ proxy_one (struct proxy *px, int client)
   range = strcasestr (req, "\r\nRange:");
   if (range)
     sscanf (range + 8, " %63[^\r]", lg.range);
+  /* Logged before it is answered: a client that got an answer sees its
+     request in the log.  */
   pthread_mutex_lock (&px->lock);
-  if (px->fail_manifests && strstr (lg.path, "/manifests/"))
+  k = px->n;
+  if (px->n < sizeof (px->log) / sizeof (px->log[0]))
+    px->log[px->n++] = lg;
+  fail_manifest = px->fail_manifests && strstr (lg.path, "/manifests/");
+  redirect = px->redirect_blobs && strstr (lg.path, "/blobs/") && strcmp (lg.method, "GET") == 0;
+  if (px->cut_path[0] && strstr (lg.path, px->cut_path) && strcmp (lg.method, "GET") == 0 && px->cuts_left > 0)
+    {
+      px->cuts_left--;
+      limit = CUT_BYTES;
+    }
+  pthread_mutex_unlock (&px->lock);
+  if (fail_manifest)
     {
       static const char body[] = "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest unknown\"}]}";
-      char head[256];
-      pthread_mutex_unlock (&px->lock);
       snprintf (head, sizeof (head),
                 "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
                 "Connection: close\r\n\r\n",
@@ -913,14 +960,17 @@ proxy_one (struct proxy *px, int client)
       send_all (client, head, strlen (head));
       if (strcmp (lg.method, "HEAD") != 0)
         send_all (client, body, strlen (body));
-      goto log;
+      return;
     }
-  if (px->cut_path[0] && strstr (lg.path, px->cut_path) && strcmp (lg.method, "GET") == 0 && px->cuts_left > 0)
+  if (redirect)
     {
-      px->cuts_left--;
-      limit = CUT_BYTES;
+      snprintf (head, sizeof (head),
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:%d%s\r\nContent-Length: 0\r\n"
+                "Connection: close\r\n\r\n",
+                px->upstream, lg.path);
+      send_all (client, head, strlen (head));
+      return;
     }
-  pthread_mutex_unlock (&px->lock);
   up = connect_loopback (px->upstream);
   if (up < 0)
     return;
@@ -942,12 +992,13 @@ proxy_one (struct proxy *px, int client)
       {
         size_t n = have;
         ssize_t r;
-        if (limit >= 0 && lg.body + (long long) n > limit)
-          n = limit - lg.body;
+        if (limit >= 0 && sent + (long long) n > limit)
+          n = limit - sent;
+        proxy_count_body (px, k, n);
         if (n > 0 && !send_all (client, buf, n))
           break;
-        lg.body += n;
-        if (limit >= 0 && lg.body >= limit)
+        sent += n;
+        if (limit >= 0 && sent >= limit)
           break;
         r = recv (up, buf, sizeof (buf), 0);
         if (r <= 0)
@@ -957,11 +1008,6 @@ proxy_one (struct proxy *px, int client)
   }
 out:
   close (up);
-log:
-  pthread_mutex_lock (&px->lock);
-  if (px->n < sizeof (px->log) / sizeof (px->log[0]))
-    px->log[px->n++] = lg;
-  pthread_mutex_unlock (&px->lock);
 }
 
 static void *
@@ -996,12 +1042,18 @@ proxy_start (int upstream)
   pthread_mutex_init (&px->lock, NULL);
   assert_int_equal (pipe2 (px->stop, O_CLOEXEC), 0);
   assert_int_equal (pthread_create (&px->thread, NULL, proxy_main, px), 0);
+  if (current)
+    current->px[current->px[0] ? 1 : 0] = px;
   return px;
 }
 
 static void
 proxy_stop (struct proxy *px)
 {
+  size_t i;
+  for (i = 0; current && i < 2; i++)
+    if (current->px[i] == px)
+      current->px[i] = NULL;
   assert_int_equal (write (px->stop[1], "x", 1), 1);
   pthread_join (px->thread, NULL);
   close (px->fd);
@@ -1009,6 +1061,30 @@ proxy_stop (struct proxy *px)
   close (px->stop[1]);
   pthread_mutex_destroy (&px->lock);
   free (px);
+}
+
+static void
+proxy_rules (struct proxy *px, const char *cut_path, int cuts, bool fail_manifests, bool redirect_blobs)
+{
+  pthread_mutex_lock (&px->lock);
+  snprintf (px->cut_path, sizeof (px->cut_path), "%s", cut_path ? cut_path : "");
+  px->cuts_left = cuts;
+  px->fail_manifests = fail_manifests;
+  px->redirect_blobs = redirect_blobs;
+  pthread_mutex_unlock (&px->lock);
+}
+
+/* A copy of the log (malloc'd), *n entries.  */
+static struct logged *
+proxy_log (struct proxy *px, size_t *n)
+{
+  struct logged *copy;
+  pthread_mutex_lock (&px->lock);
+  *n = px->n;
+  copy = calloc (px->n + 1, sizeof (*copy));
+  memcpy (copy, px->log, px->n * sizeof (*copy));
+  pthread_mutex_unlock (&px->lock);
+  return copy;
 }
 
 static size_t
@@ -1233,12 +1309,16 @@ token_start (const char *dir)
   pthread_mutex_init (&ts->lock, NULL);
   assert_int_equal (pipe2 (ts->stop, O_CLOEXEC), 0);
   assert_int_equal (pthread_create (&ts->thread, NULL, token_main, ts), 0);
+  if (current)
+    current->ts = ts;
   return ts;
 }
 
 static void
 token_stop (struct token_server *ts)
 {
+  if (current && current->ts == ts)
+    current->ts = NULL;
   assert_int_equal (write (ts->stop[1], "x", 1), 1);
   pthread_join (ts->thread, NULL);
   close (ts->fd);
@@ -1588,44 +1668,43 @@ test_tampered_blob (void **state)
   assert_int_equal (count (&t->ev, "Pull complete", NULL), 0);
 }
 
+/* GETs of path in the proxy's log, copied out.  */
+static size_t
+blob_gets (struct proxy *px, const char *path, struct logged *out, size_t max)
+{
+  size_t n, i, k = 0;
+  cleanup_free struct logged *log = proxy_log (px, &n);
+  for (i = 0; i < n; i++)
+    if (strstr (log[i].path, path) && strcmp (log[i].method, "GET") == 0 && k < max)
+      out[k++] = log[i];
+  return k;
+}
+
 static void
 test_resume_truncated (void **state)
 {
   struct t *t = *state;
   struct proxy *px = proxy_start (bed.reg.port);
-  char addr[32], range[64];
+  char addr[32], range[64], path[128];
   cleanup_free char *id = NULL;
   cleanup_free char *partial = NULL;
+  struct logged g[16];
   struct stat st;
-  size_t i, gets = 0;
-  bool resumed = false;
 
   assert_true (bed.alpine_layer_size > 6 * CUT_BYTES);
   snprintf (addr, sizeof (addr), "127.0.0.1:%d", px->port);
-  snprintf (px->cut_path, sizeof (px->cut_path), "/blobs/%s", bed.alpine_layer);
+  snprintf (path, sizeof (path), "/blobs/%s", bed.alpine_layer);
 
   /* One broken transfer: the pull resumes it with a Range request.  */
-  px->cuts_left = 1;
+  proxy_rules (px, path, 1, false, false);
   id = pull_ok (t, ref (addr, "library/alpine:latest"));
   assert_string_equal (id, bed.alpine_id);
+  assert_int_equal (blob_gets (px, path, g, 16), 2);
+  assert_string_equal (g[0].range, "");
+  assert_int_equal (g[0].body, CUT_BYTES);
   snprintf (range, sizeof (range), "bytes=%d-", CUT_BYTES);
-  for (i = 0; i < px->n; i++)
-    if (strstr (px->log[i].path, px->cut_path) && strcmp (px->log[i].method, "GET") == 0)
-      {
-        gets++;
-        if (gets == 1)
-          {
-            assert_string_equal (px->log[i].range, "");
-            assert_int_equal (px->log[i].body, CUT_BYTES);
-          }
-        else if (strcmp (px->log[i].range, range) == 0)
-          {
-            resumed = true;
-            assert_int_equal (px->log[i].body, bed.alpine_layer_size - CUT_BYTES);
-          }
-      }
-  assert_int_equal (gets, 2);
-  assert_true (resumed);
+  assert_string_equal (g[1].range, range);
+  assert_int_equal (g[1].body, bed.alpine_layer_size - CUT_BYTES);
 
   /* Every attempt broken: the pull fails, the partial file stays, and
      the next pull continues from it.  */
@@ -1635,27 +1714,21 @@ test_resume_truncated (void **state)
     assert_int_equal (image_remove (t->s, id, true, NULL, NULL, &deleted, &err), 0);
   }
   proxy_reset_log (px);
-  px->cuts_left = 100;
+  proxy_rules (px, path, 100, false, false);
   pull_fails (t, ref (addr, "library/alpine:latest"));
   if (asprintf (&partial, "%s/image/tmp/blobs/%s.partial", t->root, bed.alpine_layer + 7) < 0)
     fail_msg ("asprintf");
   assert_int_equal (stat (partial, &st), 0);
   assert_true (st.st_size >= CUT_BYTES && st.st_size < bed.alpine_layer_size);
   proxy_reset_log (px);
-  px->cuts_left = 0;
+  proxy_rules (px, path, 0, false, false);
   free (id);
   id = pull_ok (t, ref (addr, "library/alpine:latest"));
   assert_string_equal (id, bed.alpine_id);
   snprintf (range, sizeof (range), "bytes=%lld-", (long long) st.st_size);
-  gets = 0;
-  for (i = 0; i < px->n; i++)
-    if (strstr (px->log[i].path, px->cut_path) && strcmp (px->log[i].method, "GET") == 0)
-      {
-        gets++;
-        assert_string_equal (px->log[i].range, range);
-        assert_int_equal (px->log[i].body, bed.alpine_layer_size - st.st_size);
-      }
-  assert_int_equal (gets, 1);
+  assert_int_equal (blob_gets (px, path, g, 16), 1);
+  assert_string_equal (g[0].range, range);
+  assert_int_equal (g[0].body, bed.alpine_layer_size - st.st_size);
 
   /* A partial file with wrong bytes: resumed, found bad, fetched again
      from the start, and the pull still succeeds.  */
@@ -1672,14 +1745,10 @@ test_resume_truncated (void **state)
   id = pull_ok (t, ref (addr, "library/alpine:latest"));
   assert_string_equal (id, bed.alpine_id);
   snprintf (range, sizeof (range), "bytes=%d-", CUT_BYTES);
-  gets = 0;
-  for (i = 0; i < px->n; i++)
-    if (strstr (px->log[i].path, px->cut_path) && strcmp (px->log[i].method, "GET") == 0)
-      {
-        assert_string_equal (px->log[i].range, gets == 0 ? range : "");
-        gets++;
-      }
-  assert_int_equal (gets, 2);
+  assert_int_equal (blob_gets (px, path, g, 16), 2);
+  assert_string_equal (g[0].range, range);
+  assert_string_equal (g[1].range, "");
+  assert_int_equal (g[1].body, bed.alpine_layer_size);
   proxy_stop (px);
   check_blob_cache_empty (t);
 }
@@ -1708,14 +1777,14 @@ test_mirrors (void **state)
   assert_string_equal (id, bed.alpine_id);
   assert_true (proxy_count (mirror, "GET", "/v2/library/alpine/manifests/") >= 1);
   assert_int_equal (proxy_count (mirror, "GET", "/blobs/"), 2);
-  assert_int_equal (origin->n, 0);
+  assert_int_equal (proxy_count (origin, NULL, "/"), 0);
   free (id);
   id = resolve (t, "alpine:latest");
   assert_non_null (id);
   assert_string_equal (id, bed.alpine_id);
 
   /* A mirror without the image: the origin serves it.  */
-  mirror->fail_manifests = true;
+  proxy_rules (mirror, NULL, 0, true, false);
   proxy_reset_log (mirror);
   root2 = tu_path (t->dir, "root2");
   if (image_store_open (root2, &s2, &err) < 0)
@@ -1733,10 +1802,82 @@ test_mirrors (void **state)
   proxy_reset_log (mirror);
   free (id);
   id = pull_ok (t, ref (bed.reg.addr, "library/zstd:latest"));
-  assert_int_equal (mirror->n, 0);
+  assert_int_equal (proxy_count (mirror, NULL, "/"), 0);
 
   proxy_stop (mirror);
   proxy_stop (origin);
+}
+
+struct racer
+{
+  struct image_store *s;
+  const char *ref;
+  struct events ev;
+  char *id;
+  skiff_error_t err;
+  int ret;
+};
+
+static void *
+racer_main (void *arg)
+{
+  struct racer *r = arg;
+  struct pull_opts o = { .progress = on_progress, .data = &r->ev };
+  r->ret = image_pull (r->s, r->ref, &o, &r->id, &r->err);
+  return NULL;
+}
+
+/* Four pulls of two images sharing a layer, at once, into one store.  */
+static void
+test_concurrent_pulls (void **state)
+{
+  struct t *t = *state;
+  static struct racer r[4];
+  pthread_t th[4];
+  size_t i;
+
+  memset (r, 0, sizeof (r));
+  for (i = 0; i < 4; i++)
+    {
+      r[i].s = t->s;
+      r[i].ref = ref (bed.reg.addr, i % 2 ? "library/alpine:two" : "library/alpine:latest");
+      assert_int_equal (pthread_create (&th[i], NULL, racer_main, &r[i]), 0);
+    }
+  for (i = 0; i < 4; i++)
+    pthread_join (th[i], NULL);
+  for (i = 0; i < 4; i++)
+    {
+      if (r[i].ret < 0)
+        fail_msg ("pull %zu: %s", i, r[i].err->msg);
+      assert_string_equal (r[i].id, i % 2 ? bed.two_id : bed.alpine_id);
+      free (r[i].id);
+    }
+  {
+    cleanup_free char *a = resolve (t, ref (bed.reg.addr, "library/alpine:latest"));
+    cleanup_free char *b = resolve (t, ref (bed.reg.addr, "library/alpine:two"));
+    cleanup_free char *layers = tu_path (t->root, "image/layers");
+    assert_non_null (a);
+    assert_non_null (b);
+    assert_int_equal (dir_entries (layers), 2);
+  }
+  check_blob_cache_empty (t);
+}
+
+/* Blobs served elsewhere (S3, a CDN): the registry answers 307.  */
+static void
+test_blob_redirect (void **state)
+{
+  struct t *t = *state;
+  struct proxy *px = proxy_start (bed.reg.port);
+  char addr[32];
+  cleanup_free char *id = NULL;
+
+  proxy_rules (px, NULL, 0, false, true);
+  snprintf (addr, sizeof (addr), "127.0.0.1:%d", px->port);
+  id = pull_ok (t, ref (addr, "library/alpine:two"));
+  assert_string_equal (id, bed.two_id);
+  assert_int_equal (proxy_count (px, "GET", "/blobs/"), 3);
+  proxy_stop (px);
 }
 
 static void
@@ -1748,7 +1889,7 @@ test_token_auth (void **state)
   cleanup_free char *id = NULL;
   cleanup_free char *want = NULL;
   cleanup_free char *crt = NULL;
-  struct registry reg = { 0 };
+  struct registry *reg = &t->reg;
   struct token_server *ts;
   skiff_error_t err = NULL;
 
@@ -1758,12 +1899,12 @@ test_token_auth (void **state)
   if (asprintf (&mode, "token http://127.0.0.1:%d/token %s %s '%s'", ts->port, TOKEN_SERVICE, TOKEN_ISSUER, crt) < 0)
     fail_msg ("asprintf");
   /* The same images as the open registry, behind token auth.  */
-  registry_up (&reg, dir, bed.storage, mode);
+  registry_up (reg, dir, bed.storage, mode);
 
   /* Anonymous: the token grants nothing, the registry says no.  */
-  assert_int_equal (pull_fails (t, ref (reg.addr, "library/alpine:latest")), IMAGE_ERR_NOT_FOUND);
+  assert_int_equal (pull_fails (t, ref (reg->addr, "library/alpine:latest")), IMAGE_ERR_NOT_FOUND);
   if (asprintf (&want, "pull access denied for %s/library/alpine, repository does not exist or may require 'docker login'",
-                reg.addr)
+                reg->addr)
       < 0)
     fail_msg ("asprintf");
   assert_memory_equal (t->err->msg, want, strlen (want));
@@ -1772,7 +1913,7 @@ test_token_auth (void **state)
   t->o.username = USER;
   t->o.password = PASS;
   ts->requests = 0;
-  id = pull_ok (t, ref (reg.addr, "library/alpine:latest"));
+  id = pull_ok (t, ref (reg->addr, "library/alpine:latest"));
   assert_string_equal (id, bed.alpine_id);
   assert_int_equal (ts->requests, 1);
   assert_int_equal (ts->with_creds, 1);
@@ -1786,7 +1927,7 @@ test_token_auth (void **state)
       fail_msg ("%s", err->msg);
     ts->requests = 0;
     ts->bad_next = 1;
-    if (image_pull (s2, ref (reg.addr, "library/alpine:latest"), &t->o, &id2, &err) < 0)
+    if (image_pull (s2, ref (reg->addr, "library/alpine:latest"), &t->o, &id2, &err) < 0)
       fail_msg ("pull: %s", err->msg);
     assert_string_equal (id2, bed.alpine_id);
     assert_int_equal (ts->requests, 2);
@@ -1794,10 +1935,10 @@ test_token_auth (void **state)
 
   /* Wrong password: the token server refuses.  */
   t->o.password = "wrong";
-  pull_fails (t, ref (reg.addr, "library/zstd:latest"));
+  pull_fails (t, ref (reg->addr, "library/zstd:latest"));
   assert_non_null (strstr (t->err->msg, "incorrect username or password"));
 
-  registry_down (&reg);
+  registry_down (reg);
   token_stop (ts);
 }
 
@@ -1808,23 +1949,23 @@ test_basic_auth (void **state)
   cleanup_free char *dir = tu_path (t->dir, "basic-registry");
   cleanup_free char *id = NULL;
   cleanup_free char *want = NULL;
-  struct registry reg = { 0 };
+  struct registry *reg = &t->reg;
 
-  registry_up (&reg, dir, bed.storage, "htpasswd " USER " " PASS);
-  pull_fails (t, ref (reg.addr, "library/alpine:latest"));
+  registry_up (reg, dir, bed.storage, "htpasswd " USER " " PASS);
+  pull_fails (t, ref (reg->addr, "library/alpine:latest"));
   assert_non_null (strstr (t->err->msg, "no basic auth credentials"));
 
   t->o.username = USER;
   t->o.password = "wrong";
-  assert_int_equal (pull_fails (t, ref (reg.addr, "library/alpine:latest")), IMAGE_ERR_NOT_FOUND);
-  if (asprintf (&want, "pull access denied for %s/library/alpine", reg.addr) < 0)
+  assert_int_equal (pull_fails (t, ref (reg->addr, "library/alpine:latest")), IMAGE_ERR_NOT_FOUND);
+  if (asprintf (&want, "pull access denied for %s/library/alpine", reg->addr) < 0)
     fail_msg ("asprintf");
   assert_memory_equal (t->err->msg, want, strlen (want));
 
   t->o.password = PASS;
-  id = pull_ok (t, ref (reg.addr, "library/alpine:latest"));
+  id = pull_ok (t, ref (reg->addr, "library/alpine:latest"));
   assert_string_equal (id, bed.alpine_id);
-  registry_down (&reg);
+  registry_down (reg);
 }
 
 static void
@@ -1894,6 +2035,8 @@ main (void)
     cmocka_unit_test_setup_teardown (test_tampered_blob, setup, teardown),
     cmocka_unit_test_setup_teardown (test_resume_truncated, setup, teardown),
     cmocka_unit_test_setup_teardown (test_mirrors, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_blob_redirect, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_concurrent_pulls, setup, teardown),
     cmocka_unit_test_setup_teardown (test_token_auth, setup, teardown),
     cmocka_unit_test_setup_teardown (test_basic_auth, setup, teardown),
   };
@@ -1914,5 +2057,8 @@ main (void)
       fprintf (stderr, "skipped: needs root (layer owners and device nodes)\n");
       return 77;
     }
-  return cmocka_run_group_tests_name ("registry", online, group_setup, group_teardown);
+  ret = cmocka_run_group_tests_name ("registry", online, group_setup, group_teardown);
+  /* Also after a failed group setup: no registry, no directory left.  */
+  group_teardown (NULL);
+  return ret;
 }

@@ -7,6 +7,8 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -283,6 +285,18 @@ last_cap (void)
   return v;
 }
 
+/* Capabilities in our bounding set: what "all" means for a container
+   (a sandbox may hold fewer than the kernel knows).  */
+static int
+bounding_count (void)
+{
+  int v, n = 0;
+  for (v = 0; v <= last_cap (); v++)
+    if (prctl (PR_CAPBSET_READ, v, 0, 0, 0) == 1)
+      n++;
+  return n;
+}
+
 /* ---- tests ---- */
 
 static void
@@ -411,7 +425,7 @@ test_cap_add_drop (void **state)
   {
     cleanup_result struct result r = build_ok (f, "{\"Cmd\":[\"sh\"]}", "{\"CapAdd\":[\"ALL\"],\"CapDrop\":[\"sys_module\"]}", NULL);
     yajl_val b = get (r.tree, "process", "capabilities", "bounding", NULL);
-    assert_int_equal (array_len (b), last_cap ());
+    assert_int_equal (array_len (b), bounding_count () - (prctl (PR_CAPBSET_READ, CAP_SYS_MODULE, 0, 0, 0) == 1));
     assert_false (array_has_str (b, "CAP_SYS_MODULE"));
     assert_true (array_has_str (b, "CAP_SYS_ADMIN"));
   }
@@ -428,8 +442,8 @@ test_privileged (void **state)
   size_t i;
   bool has_null = false;
 
-  assert_int_equal (r.spec->process->caps.bounding.n, last_cap () + 1);
-  assert_int_equal (r.spec->process->caps.effective.n, last_cap () + 1);
+  assert_int_equal (r.spec->process->caps.bounding.n, bounding_count ());
+  assert_int_equal (r.spec->process->caps.effective.n, bounding_count ());
   assert_null (r.spec->seccomp);
   assert_int_equal (r.spec->n_masked_paths, 0);
   assert_int_equal (r.spec->n_readonly_paths, 0);
