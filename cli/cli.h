@@ -86,6 +86,13 @@ int cmd_save (struct cli_ctx *ctx, int argc, char **argv);
 int cmd_import (struct cli_ctx *ctx, int argc, char **argv);
 int cmd_version (struct cli_ctx *ctx, int argc, char **argv);
 int cmd_info (struct cli_ctx *ctx, int argc, char **argv);
+int cmd_network_ls (struct cli_ctx *ctx, int argc, char **argv);
+int cmd_network_inspect (struct cli_ctx *ctx, int argc, char **argv);
+int cmd_network_create (struct cli_ctx *ctx, int argc, char **argv);
+int cmd_network_rm (struct cli_ctx *ctx, int argc, char **argv);
+int cmd_network_connect (struct cli_ctx *ctx, int argc, char **argv);
+int cmd_network_disconnect (struct cli_ctx *ctx, int argc, char **argv);
+int cmd_network_prune (struct cli_ctx *ctx, int argc, char **argv);
 
 /* The Options: block of run and create.  */
 extern const char cli_run_options[];

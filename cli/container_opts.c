@@ -97,6 +97,7 @@ container_opts_release (struct container_opts *o)
   cleanup_strvp (&o->cap_drop);
   cleanup_strvp (&o->security_opt);
   cleanup_strvp (&o->attach);
+  cleanup_strvp (&o->aliases);
 }
 
 enum
@@ -118,6 +119,8 @@ enum
   OPT_INIT,
   OPT_DETACH_KEYS,
   OPT_SIG_PROXY,
+  OPT_NETWORK_ALIAS,
+  OPT_IP,
 };
 
 static const struct option long_opts[] = {
@@ -135,6 +138,9 @@ static const struct option long_opts[] = {
   { "hostname", required_argument, NULL, 'h' },
   { "network", required_argument, NULL, OPT_NETWORK },
   { "net", required_argument, NULL, OPT_NETWORK },
+  { "network-alias", required_argument, NULL, OPT_NETWORK_ALIAS },
+  { "net-alias", required_argument, NULL, OPT_NETWORK_ALIAS },
+  { "ip", required_argument, NULL, OPT_IP },
   { "memory", required_argument, NULL, 'm' },
   { "memory-swap", required_argument, NULL, OPT_MEMORY_SWAP },
   { "pids-limit", required_argument, NULL, OPT_PIDS_LIMIT },
@@ -172,6 +178,14 @@ value_error (struct cli_ctx *ctx, const char *value, const char *flag, skiff_err
   int ret = cli_flag_error (ctx, "invalid argument \"%s\" for \"%s\" flag: %s", value, flag, (*err)->msg);
   skiff_error_release (err);
   return ret;
+}
+
+/* container.NetworkMode.IsUserDefined.  */
+static bool
+network_user_defined (const char *mode)
+{
+  return strcmp (mode, "default") && strcmp (mode, "bridge") && strcmp (mode, "host") && strcmp (mode, "none")
+         && strncmp (mode, "container:", 10);
 }
 
 int
@@ -216,7 +230,12 @@ container_opts_parse (struct cli_ctx *ctx, int argc, char **argv, bool run, stru
         case 'u': o->user = optarg; break;
         case OPT_ENTRYPOINT: o->entrypoint = optarg; o->entrypoint_set = true; break;
         case 'h': o->hostname = optarg; break;
-        case OPT_NETWORK: o->network = optarg; break;
+        case OPT_NETWORK:
+          o->network = optarg;
+          o->network_set = true;
+          break;
+        case OPT_NETWORK_ALIAS: ret = strv_push (&o->aliases, optarg); break;
+        case OPT_IP: o->ip = optarg; break;
         case 'm':
           if (parse_ram_bytes (optarg, &o->memory, &err) < 0)
             return value_error (ctx, optarg, "-m, --memory", &err);
@@ -271,6 +290,11 @@ container_opts_parse (struct cli_ctx *ctx, int argc, char **argv, bool run, stru
   if (o->detach && o->attach)
     {
       cli_report_run_error (ctx, "Conflicting options: -a and -d", true);
+      return CLI_STATUS_DAEMON;
+    }
+  if (o->network_set && o->aliases && !network_user_defined (o->network))
+    {
+      cli_report_run_error (ctx, "network-scoped aliases are only supported for user-defined networks", true);
       return CLI_STATUS_DAEMON;
     }
   return 0;
@@ -641,6 +665,37 @@ container_opts_to_json (const struct container_opts *o, char **json, skiff_error
   yajl_gen_map_open (g);
   json_gen_str (g, "EndpointsConfig");
   yajl_gen_map_open (g);
+  /* docker 20.10 sends an endpoint only for a --network given on the
+     command line (without one, --ip and --network-alias are dropped).  */
+  if (o->network_set && (o->aliases || (o->ip && o->ip[0])))
+    {
+      json_gen_str (g, o->network);
+      yajl_gen_map_open (g);
+      json_gen_str (g, "IPAMConfig");
+      if (o->ip && o->ip[0])
+        {
+          yajl_gen_map_open (g);
+          json_gen_kv_str (g, "IPv4Address", o->ip);
+          yajl_gen_map_close (g);
+        }
+      else
+        yajl_gen_null (g);
+      json_gen_str (g, "Links");
+      yajl_gen_null (g);
+      gen_strv_or_null (g, "Aliases", o->aliases);
+      json_gen_kv_str (g, "NetworkID", "");
+      json_gen_kv_str (g, "EndpointID", "");
+      json_gen_kv_str (g, "Gateway", "");
+      json_gen_kv_str (g, "IPAddress", "");
+      json_gen_kv_int (g, "IPPrefixLen", 0);
+      json_gen_kv_str (g, "IPv6Gateway", "");
+      json_gen_kv_str (g, "GlobalIPv6Address", "");
+      json_gen_kv_int (g, "GlobalIPv6PrefixLen", 0);
+      json_gen_kv_str (g, "MacAddress", "");
+      json_gen_str (g, "DriverOpts");
+      yajl_gen_null (g);
+      yajl_gen_map_close (g);
+    }
   yajl_gen_map_close (g);
   yajl_gen_map_close (g);
   yajl_gen_map_close (g);

@@ -15,6 +15,9 @@ struct container_opts
   bool entrypoint_set;
   bool sig_proxy;
   const char *name, *workdir, *user, *entrypoint, *hostname, *network, *restart, *detach_keys;
+  bool network_set;    /* --network was given */
+  const char *ip;      /* --ip */
+  char **aliases;      /* --network-alias, in order */
   char **env;          /* -e, in order */
   char **env_files;
   char **labels;

@@ -158,12 +158,61 @@ static const struct command image_commands[] = {
   { NULL, NULL, NULL, NULL, NULL },
 };
 
+static const char network_ls_options[] =
+  "  -f, --filter filter   Provide filter values (e.g. 'driver=bridge')\n"
+  "      --format string   Pretty-print networks using a Go template\n"
+  "      --no-trunc        Do not truncate the output\n"
+  "  -q, --quiet           Only display network IDs\n";
+
+static const struct command network_commands[] = {
+  C ("connect", cmd_network_connect, "[OPTIONS] NETWORK CONTAINER", "Connect a container to a network",
+     "      --alias strings           Add network-scoped alias for the container\n"
+     "      --driver-opt strings      driver options for the network\n"
+     "      --ip string               IPv4 address (e.g., 172.30.100.104)\n"
+     "      --ip6 string              IPv6 address (e.g., 2001:db8::33)\n"
+     "      --link list               Add link to another container\n"
+     "      --link-local-ip strings   Add a link-local address for the container\n"),
+  C ("create", cmd_network_create, "[OPTIONS] NETWORK", "Create a network",
+     "      --attachable           Enable manual container attachment\n"
+     "      --aux-address map      Auxiliary IPv4 or IPv6 addresses used by\n"
+     "                             Network driver (default map[])\n"
+     "      --config-from string   The network from which to copy the configuration\n"
+     "      --config-only          Create a configuration only network\n"
+     "  -d, --driver string        Driver to manage the Network (default \"bridge\")\n"
+     "      --gateway strings      IPv4 or IPv6 Gateway for the master subnet\n"
+     "      --ingress              Create swarm routing-mesh network\n"
+     "      --internal             Restrict external access to the network\n"
+     "      --ip-range strings     Allocate container ip from a sub-range\n"
+     "      --ipam-driver string   IP Address Management Driver (default \"default\")\n"
+     "      --ipam-opt map         Set IPAM driver specific options (default map[])\n"
+     "      --ipv6                 Enable IPv6 networking\n"
+     "      --label list           Set metadata on a network\n"
+     "  -o, --opt map              Set driver specific options (default map[])\n"
+     "      --scope string         Control the network's scope\n"
+     "      --subnet strings       Subnet in CIDR format that represents a\n"
+     "                             network segment\n"),
+  C ("disconnect", cmd_network_disconnect, "[OPTIONS] NETWORK CONTAINER", "Disconnect a container from a network",
+     "  -f, --force   Force the container to disconnect from a network\n"),
+  C ("inspect", cmd_network_inspect, "[OPTIONS] NETWORK [NETWORK...]", "Display detailed information on one or more networks",
+     "  -f, --format string   Format the output using the given Go template\n"
+     "  -v, --verbose         Verbose output for diagnostics\n"),
+  C ("ls", cmd_network_ls, "[OPTIONS]", "List networks", network_ls_options),
+  C ("list", cmd_network_ls, "[OPTIONS]", "List networks", network_ls_options),
+  C ("prune", cmd_network_prune, "[OPTIONS]", "Remove all unused networks",
+     "      --filter filter   Provide filter values (e.g. 'until=<timestamp>')\n"
+     "  -f, --force           Do not prompt for confirmation\n"),
+  C ("rm", cmd_network_rm, "NETWORK [NETWORK...]", "Remove one or more networks", ""),
+  C ("remove", cmd_network_rm, "NETWORK [NETWORK...]", "Remove one or more networks", ""),
+  { NULL, NULL, NULL, NULL, NULL },
+};
+
 static void
 list_commands (FILE *out, const struct command *table)
 {
   size_t i;
   for (i = 0; table[i].name; i++)
-    if (strcmp (table[i].name, "list") && !(table == container_commands && strcmp (table[i].name, "ps") == 0))
+    if (strcmp (table[i].name, "list") && strcmp (table[i].name, "remove")
+        && !(table == container_commands && strcmp (table[i].name, "ps") == 0))
       fprintf (out, "  %-10s %s\n", table[i].name, table[i].summary);
 }
 
@@ -179,6 +228,7 @@ usage (FILE *out)
                 "\nManagement Commands:\n"
                 "  container  Manage containers\n"
                 "  image      Manage images\n"
+                "  network    Manage networks\n"
                 "\nCommands:\n");
   list_commands (out, top_commands);
   fprintf (out, "\nRun 'skiff COMMAND --help' for more information on a command.\n");
@@ -245,10 +295,12 @@ main (int argc, char **argv)
       return 0;
     }
   sub = optind;
-  if (strcmp (argv[sub], "container") == 0 || strcmp (argv[sub], "image") == 0)
+  if (strcmp (argv[sub], "container") == 0 || strcmp (argv[sub], "image") == 0 || strcmp (argv[sub], "network") == 0)
     {
       const char *group = argv[sub];
-      table = strcmp (group, "container") == 0 ? container_commands : image_commands;
+      table = strcmp (group, "container") == 0 ? container_commands
+              : strcmp (group, "image") == 0   ? image_commands
+                                               : network_commands;
       if (sub + 1 >= argc || strcmp (argv[sub + 1], "--help") == 0)
         {
           group_usage (stdout, group, table);

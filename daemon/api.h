@@ -23,6 +23,10 @@ int api_containers_register (struct router *r, skiff_error_t *err);
 /* api_exec.c: /containers/{id}/exec, /exec/{id}/...  */
 int api_exec_register (struct router *r, skiff_error_t *err);
 
+/* api_pull.c: POST /images/create?fromImage= (req at HTTP_PHASE_BODY).  */
+struct daemon;
+void api_pull_start (struct http_request *req, struct daemon *d, const char *from_image, const char *tag);
+
 /* logs.c (see logs.h): GET /containers/{id}/logs for container c.  */
 void logs_serve (struct ctr *c, struct http_request *req);
 

@@ -943,7 +943,10 @@ handle_create (struct http_request *req, void *data)
 
   if (from_image && *from_image)
     {
-      http_respond_error (req, 501, "pulling images from a registry is not supported yet: load or import the image");
+      /* A pull has no body to stream: take it whole, then pull.  */
+      if (req->phase == HTTP_PHASE_HEADERS)
+        return;
+      api_pull_start (req, data, from_image, http_query (req, "tag"));
       return;
     }
   if (from_src == NULL || *from_src == '\0')

@@ -387,7 +387,18 @@ attach_start (uv_loop_t *loop, uv_stream_t *client, uv_buf_t leftover, const str
   p->shim.data = p;
   p->connect.data = p;
   p->open_handles = 2;
-  uv_pipe_connect (&p->connect, &p->shim, o->shim_sock, shim_connected);
+  /* Connected here, not with uv_pipe_connect: shim_connect reaches paths
+     longer than sun_path (deep --exec-root) through /proc/self/fd.  A unix
+     socket connects at once.  */
+  {
+    skiff_error_t cerr = NULL;
+    int fd = shim_connect (o->shim_sock, &cerr);
+    int status = fd < 0 ? UV_ECONNREFUSED : uv_pipe_open (&p->shim, fd);
+    skiff_error_release (&cerr);
+    if (fd >= 0 && status < 0)
+      close (fd);
+    shim_connected (&p->connect, status);
+  }
   if (pump)
     *pump = p;
   return 0;

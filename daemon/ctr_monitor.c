@@ -370,7 +370,17 @@ ctr_monitor_connect (struct ctr *c)
   m->connect.data = m;
   ctr_ref (c);
   c->monitor = &m->pipe;
-  uv_pipe_connect (&m->connect, &m->pipe, sock, monitor_connected);
+  /* shim_connect reaches paths longer than sun_path; a unix socket
+     connects at once, so this does not block the loop.  */
+  {
+    skiff_error_t cerr = NULL;
+    int fd = shim_connect (sock, &cerr);
+    int status = fd < 0 ? UV_ECONNREFUSED : uv_pipe_open (&m->pipe, fd);
+    skiff_error_release (&cerr);
+    if (fd >= 0 && status < 0)
+      close (fd);
+    monitor_connected (&m->connect, status);
+  }
   return true;
 }
 

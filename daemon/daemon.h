@@ -38,6 +38,8 @@ struct daemon
   struct http_server *http;
   struct events *events;
   void *networks; /* struct networks, networks.c's */
+  /* from daemon.json, NULL-terminated (or NULL) */
+  char **registry_mirrors, **insecure_registries, **dns;
   struct ctr **containers;
   size_t n_containers, cap_containers;
   uv_signal_t sigterm, sigint, sighup;

@@ -240,6 +240,9 @@ main (int argc, char **argv)
     }
   if (daemon_config_load (d.opts.config_file, config_given, &cfg, &err) < 0)
     return skiff_error_print (&err, stderr, "skiffd");
+  d.registry_mirrors = steal_pointer (&cfg.registry_mirrors);
+  d.insecure_registries = steal_pointer (&cfg.insecure_registries);
+  d.dns = steal_pointer (&cfg.dns);
   if (d.opts.root == NULL)
     d.opts.root = cfg.data_root ? cfg.data_root : "/var/lib/skiff";
   if (d.opts.exec_root == NULL)

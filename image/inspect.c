@@ -97,14 +97,15 @@ gen_summary_locked (struct image_store *s, const char *id, struct summary *out, 
 {
   __attribute__ ((cleanup (store_image_clear))) struct store_image img = { 0 };
   cleanup_gen yajl_gen g = json_gen_new (false);
-  cleanup_strv char **tags = NULL;
+  cleanup_strv char **tags = NULL, **digests = NULL;
   int64_t size;
   int ret = store_image_read_locked (s, id, &img, err);
 
   if (ret < 0)
     return ret;
-  tags = store_tags_of_locked (s, id);
-  if (g == NULL || tags == NULL)
+  tags = store_tags_of_locked (s, id, false);
+  digests = store_tags_of_locked (s, id, true);
+  if (g == NULL || tags == NULL || digests == NULL)
     return skiff_error_make (err, ENOMEM, "list images");
   size = image_size_locked (s, &img);
   out->created = parse_rfc3339 (config_string (&img, "created"));
@@ -115,7 +116,7 @@ gen_summary_locked (struct image_store *s, const char *id, struct summary *out, 
   json_gen_str (g, "Labels");
   json_gen_value (g, json_get (json_get (img.tree, "config"), "Labels"));
   json_gen_kv_str (g, "ParentId", "");
-  if (tags[0] == NULL)
+  if (tags[0] == NULL && digests[0] == NULL)
     {
       /* Docker's placeholders for dangling images.  */
       char *none_digest[] = { (char *) "<none>@<none>", NULL };
@@ -125,7 +126,7 @@ gen_summary_locked (struct image_store *s, const char *id, struct summary *out, 
     }
   else
     {
-      gen_strv (g, "RepoDigests", NULL);
+      gen_strv (g, "RepoDigests", digests);
       gen_strv (g, "RepoTags", tags);
     }
   json_gen_kv_int (g, "SharedSize", -1);
@@ -253,7 +254,7 @@ image_inspect_json (struct image_store *s, const char *name, char **json, skiff_
 {
   __attribute__ ((cleanup (store_image_clear))) struct store_image img = { 0 };
   cleanup_gen yajl_gen g = json_gen_new (false);
-  cleanup_strv char **tags = NULL;
+  cleanup_strv char **tags = NULL, **digests = NULL;
   char id[IMAGE_ID_LEN + 1];
   yajl_val cc, variant;
   int64_t size;
@@ -268,15 +269,16 @@ image_inspect_json (struct image_store *s, const char *name, char **json, skiff_
   ret = store_image_read_locked (s, id, &img, err);
   if (ret < 0)
     return ret;
-  tags = store_tags_of_locked (s, id);
-  if (tags == NULL)
+  tags = store_tags_of_locked (s, id, false);
+  digests = store_tags_of_locked (s, id, true);
+  if (tags == NULL || digests == NULL)
     return skiff_error_make (err, ENOMEM, "inspect image");
   size = image_size_locked (s, &img);
 
   yajl_gen_map_open (g);
   json_gen_kv_str (g, "Id", id);
   gen_strv (g, "RepoTags", tags);
-  gen_strv (g, "RepoDigests", NULL);
+  gen_strv (g, "RepoDigests", digests);
   json_gen_kv_str (g, "Parent", "");
   gen_kv_config_str (g, "Comment", &img, "comment", "");
   gen_kv_config_str (g, "Created", &img, "created", ZERO_TIME);

@@ -372,14 +372,14 @@ cmp_str (const void *a, const void *b)
 }
 
 char **
-store_tags_of_locked (struct image_store *s, const char *id)
+store_tags_of_locked (struct image_store *s, const char *id, bool digests)
 {
   char **out = calloc (1, sizeof (char *));
   size_t i;
   if (out == NULL)
     return NULL;
   for (i = 0; i < s->n_tags; i++)
-    if (strcmp (s->tags[i].id, id) == 0)
+    if (strcmp (s->tags[i].id, id) == 0 && (strchr (s->tags[i].ref, '@') != NULL) == digests)
       {
         cleanup_free char *f = image_ref_familiarize (s->tags[i].ref);
         if (f == NULL || strv_add (&out, f) < 0)

@@ -93,7 +93,10 @@ int store_image_read_locked (struct image_store *s, const char *id, struct store
 int store_list_ids_locked (struct image_store *s, char ***ids, skiff_error_t *err);
 
 /* Familiar tags ("alpine:latest") pointing at id, sorted; NULL-terminated.  */
-char **store_tags_of_locked (struct image_store *s, const char *id);
+/* The familiar names of image id: its tags ("alpine:latest"), or with
+   digests true its digest references ("alpine@sha256:...", Docker's
+   RepoDigests).  */
+char **store_tags_of_locked (struct image_store *s, const char *id, bool digests);
 
 /* Tag table.  store_set_tag_locked changes memory only; save persists it
    (and reloads the table from disk if that fails).  */

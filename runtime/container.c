@@ -231,7 +231,9 @@ container_init (struct launch *l)
       fprintf (stderr, "skiff-runtime: wait for start: %s\n", strerror (errno));
       _exit (1);
     }
-  close (fd);
+  /* fd stays open until execve closes it (O_CLOEXEC): `start` reads until
+     that EOF, so its poststart hooks run after the user's process has
+     started, as the spec orders them.  */
   close (l->fifo_fd);
 
   if (s->hooks[HOOK_START_CONTAINER].n)

@@ -83,6 +83,22 @@ container_start (const char *root, const char *id, skiff_error_t *err)
     }
   if (unlink (fifo) < 0)
     return skiff_error_make (err, errno, "remove `%s`", fifo);
+  /* The init holds the fifo open until it execs the user's process (or
+     dies): its EOF means the process runs.  */
+  for (;;)
+    {
+      struct pollfd p = { .fd = fd, .events = POLLIN };
+      ssize_t n;
+      if (poll (&p, 1, 100) < 0 && errno != EINTR)
+        return skiff_error_make (err, errno, "poll exec fifo");
+      n = read (fd, &c, 1);
+      if (n == 0)
+        break;
+      if (n < 0 && errno != EAGAIN && errno != EINTR)
+        return skiff_error_make (err, errno, "read exec fifo");
+      if (!state_pid_alive (st))
+        break;
+    }
 
   /* poststart failures are logged, not fatal: the process already runs. */
   {

@@ -99,3 +99,21 @@ teardown() {
   skiff run -d --name other alpine sleep 300 >/dev/null
   [ "$(api GET /containers/other/json | jq -r .NetworkSettings.IPAddress)" != "$ip1" ]
 }
+
+@test "network ls prints Docker's table; network inspect bridge its JSON" {
+  run skiff network ls
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "NETWORK ID     NAME      DRIVER    SCOPE" ]
+  [[ "${lines[1]}" =~ ^[0-9a-f]{12}\ \ \ bridge\ \ \ \ bridge\ \ \ \ local$ ]]
+  [[ "${lines[2]}" =~ ^[0-9a-f]{12}\ \ \ host\ \ \ \ \ \ host\ \ \ \ \ \ local$ ]]
+  [[ "${lines[3]}" =~ ^[0-9a-f]{12}\ \ \ none\ \ \ \ \ \ null\ \ \ \ \ \ local$ ]]
+  run skiff network inspect bridge
+  [ "$status" -eq 0 ]
+  echo "$output" | jq -e '.[0].Name == "bridge" and .[0].IPAM.Config[0].Subnet == "172.17.0.0/16"'
+}
+
+@test "user-defined networks say clearly that they are not there yet" {
+  run skiff network create mynet
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"not supported yet"* ]]
+}

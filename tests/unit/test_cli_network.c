@@ -42,6 +42,10 @@ struct fake
   size_t log_len;
 };
 
+/* The fakes still running, stopped by the teardown when an assertion
+   ended a test early.  */
+static struct fake *live[4];
+
 static const struct route *
 find_route (const struct fake *f, const char *method, const char *path)
 {
@@ -127,6 +131,7 @@ fake_start (const struct route *routes)
 {
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
   struct fake *f = calloc (1, sizeof (*f));
+  size_t i;
 
   assert_non_null (f);
   strcpy (f->dir, "/tmp/test_cli_network.XXXXXX");
@@ -140,13 +145,25 @@ fake_start (const struct route *routes)
   assert_int_equal (pipe (f->stop), 0);
   f->routes = routes;
   assert_int_equal (pthread_create (&f->thread, NULL, fake_main, f), 0);
-  return f;
+  for (i = 0; i < sizeof (live) / sizeof (live[0]); i++)
+    if (live[i] == NULL)
+      {
+        live[i] = f;
+        return f;
+      }
+  fail_msg ("too many fakes");
+  return NULL;
 }
 
 static void
 fake_stop (struct fake *f)
 {
-  assert_int_equal (write (f->stop[1], "x", 1), 1);
+  size_t i;
+  for (i = 0; i < sizeof (live) / sizeof (live[0]); i++)
+    if (live[i] == f)
+      live[i] = NULL;
+  if (write (f->stop[1], "x", 1) != 1)
+    perror ("write");
   pthread_join (f->thread, NULL);
   close (f->stop[0]);
   close (f->stop[1]);
@@ -682,20 +699,30 @@ test_prune (void **state)
   fake_stop (f);
 }
 
+static int
+stop_live_fakes (void **state)
+{
+  size_t i;
+  for (i = 0; i < sizeof (live) / sizeof (live[0]); i++)
+    if (live[i])
+      fake_stop (live[i]);
+  return 0;
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_create_default_body),
-    cmocka_unit_test (test_create_all_flags_body),
-    cmocka_unit_test (test_create_errors),
-    cmocka_unit_test (test_create_usage_and_daemon_errors),
-    cmocka_unit_test (test_ls_table),
-    cmocka_unit_test (test_ls_filters_and_errors),
-    cmocka_unit_test (test_inspect),
-    cmocka_unit_test (test_rm),
-    cmocka_unit_test (test_connect_disconnect),
-    cmocka_unit_test (test_prune),
+    cmocka_unit_test_teardown (test_create_default_body, stop_live_fakes),
+    cmocka_unit_test_teardown (test_create_all_flags_body, stop_live_fakes),
+    cmocka_unit_test_teardown (test_create_errors, stop_live_fakes),
+    cmocka_unit_test_teardown (test_create_usage_and_daemon_errors, stop_live_fakes),
+    cmocka_unit_test_teardown (test_ls_table, stop_live_fakes),
+    cmocka_unit_test_teardown (test_ls_filters_and_errors, stop_live_fakes),
+    cmocka_unit_test_teardown (test_inspect, stop_live_fakes),
+    cmocka_unit_test_teardown (test_rm, stop_live_fakes),
+    cmocka_unit_test_teardown (test_connect_disconnect, stop_live_fakes),
+    cmocka_unit_test_teardown (test_prune, stop_live_fakes),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

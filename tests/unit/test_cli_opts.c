@@ -332,6 +332,44 @@ test_timestamps (void **state)
   skiff_error_release (&err);
 }
 
+/* --network-alias and --ip go to the endpoint of the --network given, as
+   docker 20.10 sends them.  */
+static void
+test_body_network_endpoint (void **state)
+{
+  struct container_opts o;
+  cleanup_free char *json = NULL, *json2 = NULL, *json3 = NULL;
+
+  assert_int_equal (parse (false, &o, "--network", "n1", "--network-alias", "a1", "--network-alias", "a2,a3", "--ip",
+                           "10.0.0.5", "busybox", NULL),
+                    0);
+  json = body_of (&o);
+  assert_non_null (strstr (json, "\"NetworkMode\":\"n1\","));
+  assert_non_null (strstr (json, "\"NetworkingConfig\":{\"EndpointsConfig\":{\"n1\":{\"IPAMConfig\":{\"IPv4Address\":"
+                                 "\"10.0.0.5\"},\"Links\":null,\"Aliases\":[\"a1\",\"a2,a3\"],\"NetworkID\":\"\","
+                                 "\"EndpointID\":\"\",\"Gateway\":\"\",\"IPAddress\":\"\",\"IPPrefixLen\":0,"
+                                 "\"IPv6Gateway\":\"\",\"GlobalIPv6Address\":\"\",\"GlobalIPv6PrefixLen\":0,"
+                                 "\"MacAddress\":\"\",\"DriverOpts\":null}}}}"));
+  container_opts_release (&o);
+
+  assert_int_equal (parse (true, &o, "--net", "n1", "--net-alias", "a1", "busybox", NULL), 0);
+  json2 = body_of (&o);
+  assert_non_null (strstr (json2, "\"EndpointsConfig\":{\"n1\":{\"IPAMConfig\":null,\"Links\":null,\"Aliases\":[\"a1\"],"));
+  container_opts_release (&o);
+
+  /* Without --network, docker 20.10 drops them; with none only --ip.  */
+  assert_int_equal (parse (true, &o, "--network-alias", "a1", "--ip", "10.0.0.5", "busybox", NULL), 0);
+  json3 = body_of (&o);
+  assert_non_null (strstr (json3, "\"NetworkingConfig\":{\"EndpointsConfig\":{}}}"));
+  container_opts_release (&o);
+  assert_int_equal (parse (true, &o, "--network", "bridge", "--network-alias", "a1", "busybox", NULL),
+                    CLI_STATUS_DAEMON);
+  container_opts_release (&o);
+  assert_int_equal (parse (true, &o, "--network", "container:x", "--network-alias", "a1", "busybox", NULL),
+                    CLI_STATUS_DAEMON);
+  container_opts_release (&o);
+}
+
 int
 main (void)
 {
@@ -340,6 +378,7 @@ main (void)
     cmocka_unit_test (test_body_interactive_tty_rm),
     cmocka_unit_test (test_body_detach_and_attach),
     cmocka_unit_test (test_env_file_and_seccomp),
+    cmocka_unit_test (test_body_network_endpoint),
     cmocka_unit_test (test_body_errors),
     cmocka_unit_test (test_usage_errors),
     cmocka_unit_test (test_ram_bytes),
