@@ -250,3 +250,57 @@ r() { skiff run --rm --network none "$@"; }
   [ "$status" -ne 0 ]
   [[ "$output" == *"/tmp/no-such-skiff.sock"* ]]
 }
+
+@test "restart always brings an exited container back; stop keeps it stopped" {
+  skiff run -d --name ra --restart always --network none alpine sh -c 'sleep 0.3; exit 0' >/dev/null
+  _restarted() { [ "$(api GET /containers/ra/json | jq -r .RestartCount)" -ge 2 ]; }
+  wait_for _restarted
+  run skiff stop -t 1 ra
+  [ "$status" -eq 0 ]
+  count=$(api GET /containers/ra/json | jq -r .RestartCount)
+  [ "$(ctr_status ra)" = "exited" ]
+  # no restart after a manual stop: no start event in the next 2 s
+  now=$(date +%s)
+  run curl -s --unix-socket "$D_SOCK" -G "http://x/events" --data-urlencode "since=$now" \
+    --data-urlencode "until=$((now + 2))" --data-urlencode 'filters={"container":["ra"],"event":["start"]}'
+  [ -z "$output" ]
+  [ "$(ctr_status ra)" = "exited" ]
+  [ "$(api GET /containers/ra/json | jq -r .RestartCount)" = "$count" ]
+}
+
+@test "attach --detach-keys with custom keys detaches" {
+  skiff run -dit --name dk2 --network none alpine ash >/dev/null
+  run bash -c "(sleep 0.5; printf 'echo custom-\$((2*21))\r'; sleep 0.5; printf '\001x') |
+               script -qfec '$SKIFF -H unix://$D_SOCK attach --detach-keys ctrl-a,x dk2' /dev/null"
+  [[ "$output" == *"custom-42"* ]]
+  [ "$(ctr_status dk2)" = "running" ]
+}
+
+@test "logs --since in the future shows nothing" {
+  skiff run --name ls1 --network none alpine echo old-line >/dev/null
+  run skiff logs --since "$(($(date +%s) + 3600))" ls1
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
+}
+
+@test "the docker CLI: info, logs, load, exec -it and attach with detach" {
+  command -v docker >/dev/null || skip "no docker CLI"
+  export DOCKER_HOST=unix://$D_SOCK
+  run docker info
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Server Version: 0.1.0"* ]]
+  docker run --name dlog --network none alpine echo via-docker-logs >/dev/null
+  run docker logs dlog
+  [ "$output" = "via-docker-logs" ]
+  skiff save -o "$BATS_TEST_TMPDIR/a.tar" alpine:latest
+  run docker load -i "$BATS_TEST_TMPDIR/a.tar"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Loaded image: alpine:latest"* ]]
+  docker run -dit --name dat --network none alpine ash >/dev/null
+  run script -qfec "docker exec -it dat tty" /dev/null
+  [[ "$output" == *"/dev/pts/"* ]]
+  run bash -c "(sleep 0.5; printf 'echo docker-\$((40+2))\r'; sleep 0.5; printf '\020\021') |
+               script -qfec 'docker attach dat' /dev/null"
+  [[ "$output" == *"docker-42"* ]]
+  [ "$(ctr_status dat)" = "running" ]
+}
