@@ -98,6 +98,8 @@ container_opts_release (struct container_opts *o)
   cleanup_strvp (&o->security_opt);
   cleanup_strvp (&o->attach);
   cleanup_strvp (&o->aliases);
+  free (o->ports);
+  o->ports = NULL;
 }
 
 enum
@@ -136,6 +138,8 @@ static const struct option long_opts[] = {
   { "user", required_argument, NULL, 'u' },
   { "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
   { "hostname", required_argument, NULL, 'h' },
+  { "publish", required_argument, NULL, 'p' },
+  { "publish-all", no_argument, NULL, 'P' },
   { "network", required_argument, NULL, OPT_NETWORK },
   { "net", required_argument, NULL, OPT_NETWORK },
   { "network-alias", required_argument, NULL, OPT_NETWORK_ALIAS },
@@ -200,7 +204,7 @@ container_opts_parse (struct cli_ctx *ctx, int argc, char **argv, bool run, stru
   o->restart = "no";
   o->sig_proxy = true;
   optind = 0;
-  while ((c = cli_getopt (ctx, argc, argv, "+:dita:e:w:u:h:m:c:l:", long_opts)) != -1)
+  while ((c = cli_getopt (ctx, argc, argv, "+:dita:e:w:u:h:m:c:l:p:P", long_opts)) != -1)
     {
       int ret = 0;
       if (c == CLI_OPT_EXIT)
@@ -225,6 +229,11 @@ container_opts_parse (struct cli_ctx *ctx, int argc, char **argv, bool run, stru
         case OPT_RM: o->rm = true; break;
         case OPT_NAME: o->name = optarg; break;
         case 'e': ret = strv_push (&o->env, optarg); break;
+        case 'p':
+          if (ports_parse (optarg, &o->ports, &o->n_ports, &err) < 0)
+            return value_error (ctx, optarg, "-p, --publish", &err);
+          break;
+        case 'P': o->publish_all = true; break;
         case OPT_ENV_FILE: ret = strv_push (&o->env_files, optarg); break;
         case 'w': o->workdir = optarg; break;
         case 'u': o->user = optarg; break;
@@ -532,6 +541,8 @@ container_opts_to_json (const struct container_opts *o, char **json, skiff_error
       yajl_gen_array_close (g);
     }
   json_gen_kv_str (g, "Image", o->image);
+  if (o->n_ports)
+    ports_gen_exposed (g, o->ports, o->n_ports);
   json_gen_str (g, "Volumes");
   yajl_gen_map_open (g);
   yajl_gen_map_close (g);
@@ -564,8 +575,7 @@ container_opts_to_json (const struct container_opts *o, char **json, skiff_error
   yajl_gen_map_close (g);
   json_gen_kv_str (g, "NetworkMode", o->network);
   json_gen_str (g, "PortBindings");
-  yajl_gen_map_open (g);
-  yajl_gen_map_close (g);
+  ports_gen_bindings (g, o->ports, o->n_ports);
   json_gen_str (g, "RestartPolicy");
   yajl_gen_map_open (g);
   json_gen_kv_str (g, "Name", restart_name);
@@ -598,7 +608,7 @@ container_opts_to_json (const struct container_opts *o, char **json, skiff_error
   json_gen_kv_int (g, "OomScoreAdj", 0);
   json_gen_kv_str (g, "PidMode", "");
   json_gen_kv_bool (g, "Privileged", o->privileged);
-  json_gen_kv_bool (g, "PublishAllPorts", false);
+  json_gen_kv_bool (g, "PublishAllPorts", o->publish_all);
   json_gen_kv_bool (g, "ReadonlyRootfs", o->read_only);
   gen_strv_or_null (g, "SecurityOpt", secopts);
   json_gen_kv_str (g, "UTSMode", "");

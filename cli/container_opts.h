@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "cli.h"
+#include "ports.h"
 
 struct container_opts
 {
@@ -24,6 +25,9 @@ struct container_opts
   char **cap_add, **cap_drop;
   char **security_opt; /* as given; seccomp=PATH is read at build time */
   char **attach;       /* -a */
+  struct port_binding *ports; /* -p, expanded */
+  size_t n_ports;
+  bool publish_all;    /* -P */
   int64_t memory, memory_swap, pids_limit, nano_cpus, cpu_shares;
   const char *image;
   char **cmd;          /* points into argv; NULL when no command */

@@ -84,9 +84,14 @@ gen_network_settings (yajl_gen g, struct ctr *c, yajl_val hc, const char *sandbo
   json_gen_kv_bool (g, "HairpinMode", false);
   json_gen_kv_str (g, "LinkLocalIPv6Address", "");
   json_gen_kv_int (g, "LinkLocalIPv6PrefixLen", 0);
-  json_gen_str (g, "Ports");
-  yajl_gen_map_open (g);
-  yajl_gen_map_close (g);
+  if (ep->ports)
+    json_gen_kv_raw (g, "Ports", ep->ports);
+  else
+    {
+      json_gen_str (g, "Ports");
+      yajl_gen_map_open (g);
+      yajl_gen_map_close (g);
+    }
   json_gen_kv_str (g, "SandboxKey", strcmp (mode, "host") == 0 ? "" : sandbox_key);
   gen_endpoint (g, ep, true);
   json_gen_str (g, "Networks");
@@ -271,6 +276,35 @@ command_line (yajl_val cfg)
   return s;
 }
 
+/* The Ports of /containers/json: [{"IP","PrivatePort","PublicPort","Type"}]. */
+static void
+gen_port_summaries (yajl_gen g, const struct ctr *c)
+{
+  cleanup_json yajl_val p = NULL;
+  size_t i, j;
+  json_gen_str (g, "Ports");
+  yajl_gen_array_open (g);
+  if (containers_is_running (c) && c->rec->ep.ports && json_parse (c->rec->ep.ports, &p, NULL) == 0
+      && YAJL_IS_OBJECT (p))
+    for (i = 0; i < p->u.object.len; i++)
+      {
+        const char *key = p->u.object.keys[i], *slash = strchr (key, '/');
+        yajl_val arr = p->u.object.values[i];
+        for (j = 0; arr && YAJL_IS_ARRAY (arr) && j < arr->u.array.len; j++)
+          {
+            yajl_val ip = json_get (arr->u.array.values[j], "HostIp");
+            yajl_val port = json_get (arr->u.array.values[j], "HostPort");
+            yajl_gen_map_open (g);
+            json_gen_kv_str (g, "IP", ip && YAJL_IS_STRING (ip) ? ip->u.string : "0.0.0.0");
+            json_gen_kv_int (g, "PrivatePort", atoi (key));
+            json_gen_kv_int (g, "PublicPort", port && YAJL_IS_STRING (port) ? atoi (port->u.string) : 0);
+            json_gen_kv_str (g, "Type", slash ? slash + 1 : "tcp");
+            yajl_gen_map_close (g);
+          }
+      }
+  yajl_gen_array_close (g);
+}
+
 static bool
 filter_values_match (yajl_val filters, const char *key, const struct ctr *c)
 {
@@ -349,9 +383,7 @@ containers_list_json (struct daemon *d, bool all, int limit, const char *filters
       json_gen_kv_str (g, "ImageID", c->rec->image_id);
       json_gen_kv_str (g, "Command", cmd ? cmd : "");
       json_gen_kv_int (g, "Created", parse_time (c->rec->created));
-      json_gen_str (g, "Ports");
-      yajl_gen_array_open (g);
-      yajl_gen_array_close (g);
+      gen_port_summaries (g, c);
       json_gen_str (g, "Labels");
       if (json_get (cfg, "Labels"))
         json_gen_value (g, json_get (cfg, "Labels"));

@@ -226,6 +226,7 @@ ctr_on_exit (struct ctr *c, int exit_code, bool oom_killed, const char *error)
       if (networks_find (c->d, r->ep.network))
         networks_release_ip (c->d, networks_find (c->d, r->ep.network), r->ep.ip);
       record_endpoint_clear (&r->ep);
+      networks_refresh_rules (c->d);
     }
   if (sandbox_netns_remove (netns, &err) < 0)
     {

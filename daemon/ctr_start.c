@@ -9,6 +9,7 @@
 #include "log.h"
 #include "netlink.h"
 #include "networks.h"
+#include "ports.h"
 #include "oci_spec.h"
 #include "sandbox.h"
 #include "shim_proto.h"
@@ -44,6 +45,7 @@ struct start_job
   /* a bridge endpoint (bridge NULL: none) */
   char *bridge, *ip, *gateway, *mac;
   int prefix;
+  char *ports; /* published ports (Ports JSON) or NULL */
   /* outputs */
   int pid;
   char host_ifname[16];
@@ -72,6 +74,7 @@ start_job_free (struct start_job *j)
   free (j->ip);
   free (j->gateway);
   free (j->mac);
+  free (j->ports);
   skiff_error_release (&j->err);
   free (j);
 }
@@ -330,6 +333,8 @@ start_after (uv_work_t *w, int status)
           r->ep.mac = steal_pointer (&j->mac);
           r->ep.prefix = j->prefix;
           r->ep.host_ifname = strdup (j->host_ifname);
+          r->ep.ports = steal_pointer (&j->ports);
+          networks_refresh_rules (c->d);
         }
       containers_save (c);
       ctr_monitor_connect (c);
@@ -365,6 +370,11 @@ start_bridge_endpoint (struct ctr *c, struct start_job *j, skiff_error_t *err)
     return -1;
   inet_pton (AF_INET, ip, &a);
   nl_mac_from_ipv4 (ntohl (a), mac);
+  if (ports_resolve (c->d, c, &j->ports, err) < 0)
+    {
+      networks_release_ip (c->d, n, ip);
+      return -1;
+    }
   j->bridge = strdup (network_bridge (n));
   j->ip = strdup (ip);
   j->gateway = strdup (gw);

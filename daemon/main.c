@@ -134,6 +134,7 @@ setup (struct daemon *d, skiff_error_t *err)
     return -1;
   if (containers_restore (d, err) < 0)
     return -1;
+  networks_refresh_rules (d);
   gr = getgrnam ("skiff");
   if (gr)
     gid = gr->gr_gid;

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "netlink.h"
 #include "nft.h"
+#include "ports.h"
 #include "router.h"
 #include "state.h"
 
@@ -210,9 +211,29 @@ networks_apply_rules (struct daemon *d, skiff_error_t *err)
   struct nft_network nn = { .bridge = b->bridge, .subnet = ipam_pool_subnet (b->pool), .masquerade = true,
                             .internal = false, .icc = true };
   cleanup_free char *ruleset = NULL;
-  if (nft_ruleset_skiff (&nn, 1, NULL, 0, &ruleset, err) < 0)
+  struct nft_port *ports = NULL;
+  char **storage = NULL;
+  size_t n = 0;
+  int r;
+
+  if (ports_collect (d, &ports, &n, &storage, err) < 0)
+    return -1;
+  r = nft_ruleset_skiff (&nn, 1, ports, n, &ruleset, err);
+  ports_release (ports, storage);
+  if (r < 0)
     return -1;
   return nft_apply (NULL, ruleset, err);
+}
+
+void
+networks_refresh_rules (struct daemon *d)
+{
+  skiff_error_t err = NULL;
+  if (d->networks && networks_apply_rules (d, &err) < 0)
+    {
+      log_error ("nftables: %s", err->msg);
+      skiff_error_release (&err);
+    }
 }
 
 int
@@ -243,6 +264,14 @@ networks_init (struct daemon *d, skiff_error_t *err)
     return skiff_error_wrap (err, "default bridge");
   if (enable_forwarding (err) < 0)
     return -1;
+  /* `curl 127.0.0.1:PORT` on the host reaches published ports only if the
+     bridge accepts DNAT'ed loopback sources.  */
+  {
+    cleanup_free char *knob = NULL;
+    if (asprintf (&knob, "/proc/sys/net/ipv4/conf/%s/route_localnet", b->bridge) < 0
+        || fs_write_string (knob, "1", err) < 0)
+      return -1;
+  }
   return networks_apply_rules (d, err);
 }
 

@@ -39,6 +39,10 @@ int networks_alloc_ip (struct daemon *d, struct network *n, const char *want, ch
                        int *prefix, skiff_error_t *err);
 void networks_release_ip (struct daemon *d, struct network *n, const char *ip);
 
+/* Rewrites skiff's nftables table from the networks and the published
+   ports of the running containers; failures are logged.  */
+void networks_refresh_rules (struct daemon *d);
+
 /* GET /networks/{id} document.  */
 char *networks_inspect_json (struct daemon *d, struct network *n);
 

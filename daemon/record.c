@@ -29,6 +29,7 @@ record_endpoint_clear (struct record_endpoint *ep)
   free (ep->gateway);
   free (ep->mac);
   free (ep->host_ifname);
+  free (ep->ports);
   memset (ep, 0, sizeof (*ep));
 }
 
@@ -111,6 +112,8 @@ record_to_json (const struct record *r)
       json_gen_kv_str (g, "MacAddress", r->ep.mac);
       json_gen_kv_int (g, "IPPrefixLen", r->ep.prefix);
       json_gen_kv_str (g, "HostIfname", r->ep.host_ifname);
+      if (r->ep.ports)
+        json_gen_kv_raw (g, "Ports", r->ep.ports);
       yajl_gen_map_close (g);
     }
   yajl_gen_map_close (g);
@@ -180,6 +183,7 @@ record_from_json (const char *text, struct record **out, skiff_error_t *err)
             || json_get_string (ep, "HostIfname", "Endpoint.HostIfname", &r->ep.host_ifname, err) < 0))
       return -1;
     r->ep.prefix = (int) prefix;
+    r->ep.ports = member_text (ep, "Ports");
   }
   if (json_get_object (tree, "State", "State", &st, err) < 0)
     return -1;

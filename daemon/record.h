@@ -28,6 +28,7 @@ struct record_endpoint
   char *ip, *gateway, *mac;
   int prefix;
   char *host_ifname; /* the host end of its veth pair */
+  char *ports;       /* published ports, Docker's NetworkSettings.Ports JSON */
 };
 
 struct record

@@ -117,3 +117,41 @@ teardown() {
   [ "$status" -ne 0 ]
   [[ "$output" == *"not supported yet"* ]]
 }
+
+# A web server: busybox httpd serving a page that names the container.
+_run_web() {
+  skiff run -d --name "$1" "${@:2}" alpine sh -c \
+    'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www'
+}
+
+@test "-p publishes a port: reached from the host and from another container; ps and inspect show it" {
+  id=$(_run_web web -p 8080:80)
+  _answers() { in_host curl -sf --max-time 2 "http://127.0.0.1:8080/" | grep -q "hello from ${id:0:12}"; }
+  wait_for _answers
+  # through the host's address from another container (hairpin through the bridge)
+  # (busybox-static's wget crashes with -T: plain HTTP over nc instead)
+  run skiff run --rm alpine sh -c 'printf "GET / HTTP/1.0\r\n\r\n" | nc -w 3 172.17.0.1 8080'
+  [[ "$output" == *"hello from ${id:0:12}"* ]]
+  run skiff ps --format '{{.Ports}}'
+  [[ "$output" == *"0.0.0.0:8080->80/tcp"* ]]
+  run api GET /containers/web/json
+  echo "$output" | jq -e '.NetworkSettings.Ports["80/tcp"][0].HostPort == "8080"'
+  # a second container cannot take the same host port
+  run _run_web web2 -p 8080:80
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"port is already allocated"* ]]
+  # the rule goes with the container
+  skiff rm -f web >/dev/null
+  _refused() { ! in_host curl -sf --max-time 1 "http://127.0.0.1:8080/" >/dev/null; }
+  wait_for _refused
+  run in_host nft list table ip skiff
+  [[ "$output" != *"8080"* ]]
+}
+
+@test "-p without a host port publishes on an ephemeral host port" {
+  _run_web webp -p 80
+  port=$(api GET /containers/webp/json | jq -r '.NetworkSettings.Ports["80/tcp"][0].HostPort')
+  [ "$port" -ge 49153 ]
+  _answers() { in_host curl -sf --max-time 2 "http://127.0.0.1:$port/" | grep -q hello; }
+  wait_for _answers
+}
