@@ -11,6 +11,7 @@
 #include "shim_proto.h"
 #include "store.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -371,6 +372,26 @@ check_host_config (yajl_val hc, skiff_error_t *err)
   if (net && *net && strcmp (net, "none") != 0 && strcmp (net, "host") != 0 && strcmp (net, "default") != 0
       && strcmp (net, "bridge") != 0)
     return daemon_error (err, 404, "network %s not found", net);
+  /* Published ports: the nftables rules are IPv4 only.  */
+  {
+    yajl_val pb = json_get (hc, "PortBindings");
+    size_t i, j;
+    for (i = 0; pb && YAJL_IS_OBJECT (pb) && i < pb->u.object.len; i++)
+      {
+        yajl_val arr = pb->u.object.values[i];
+        int port = atoi (pb->u.object.keys[i]);
+        if (port <= 0 || port > 65535)
+          return daemon_error (err, 400, "invalid port specification: \"%s\"", pb->u.object.keys[i]);
+        for (j = 0; arr && YAJL_IS_ARRAY (arr) && j < arr->u.array.len; j++)
+          {
+            yajl_val ip = json_get (arr->u.array.values[j], "HostIp");
+            struct in_addr a;
+            if (ip && YAJL_IS_STRING (ip) && *ip->u.string && inet_pton (AF_INET, ip->u.string, &a) != 1)
+              return daemon_error (err, 400, "invalid host IP address %s: only IPv4 addresses can be published",
+                                   ip->u.string);
+          }
+      }
+  }
   if (oci_resources_validate (hc, 0, err) < 0)
     {
       (*err)->status = 400;
