@@ -31,6 +31,7 @@ struct ctr
   bool removed;              /* gone from the table, freed when refs drop */
   bool auto_remove;          /* HostConfig.AutoRemove */
   bool exit_seen;            /* the current run's exit was handled */
+  bool policy_start;         /* the start in progress is a restart policy's */
   int refs;
   struct ctr_exec **execs;
   size_t n_execs;

@@ -132,6 +132,7 @@ ctr_restart_policy (const struct ctr *c, char *name, size_t len, int *max_retrie
 static void
 restart_done (struct ctr *c, skiff_error_t err, void *data)
 {
+  c->policy_start = false;
   if (err)
     log_warning ("restart of %s failed: %s", ctr_short_id (c), err->msg);
 }
@@ -144,6 +145,7 @@ on_restart_timer (uv_timer_t *t)
     return;
   c->rec->restart_count++;
   ctr_event (c, "restart", NULL);
+  c->policy_start = true;
   containers_start (c, restart_done, NULL);
 }
 

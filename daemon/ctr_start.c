@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,9 +341,18 @@ start_after (uv_work_t *w, int status)
       ctr_monitor_connect (c);
       ctr_release_start (c);
       ctr_event (c, "start", NULL);
+      /* A stop that came while a restart policy's start was under way
+         wins: the container must not keep running after it.  */
+      if (c->policy_start && r->manually_stopped)
+        {
+          skiff_error_t kerr = NULL;
+          if (containers_kill (c, SIGKILL, &kerr) < 0)
+            skiff_error_release (&kerr);
+        }
       if (j->done)
         j->done (c, NULL, j->data);
     }
+  c->policy_start = false;
   ctr_unref (c);
   start_job_free (j);
 }
@@ -437,6 +447,9 @@ containers_start (struct ctr *c, ctr_done_fn done, void *data)
   j->init_path = strdup (d->opts.init_path);
   if (c->restart_timer)
     uv_timer_stop (c->restart_timer);
+  /* A start by hand undoes a stop by hand, as Docker's does.  */
+  if (!c->policy_start)
+    c->rec->manually_stopped = false;
   if (start_bridge_endpoint (c, j, &err) < 0)
     {
       done (c, err, data);

@@ -260,9 +260,11 @@ r() { skiff run --rm --network none "$@"; }
   count=$(api GET /containers/ra/json | jq -r .RestartCount)
   [ "$(ctr_status ra)" = "exited" ]
   # no restart after a manual stop: no start event in the next 2 s
-  now=$(date +%s)
+  # (since with a fraction: a start earlier in the same second is not "after")
+  now=$EPOCHREALTIME
   run curl -s --unix-socket "$D_SOCK" -G "http://x/events" --data-urlencode "since=$now" \
-    --data-urlencode "until=$((now + 2))" --data-urlencode 'filters={"container":["ra"],"event":["start"]}'
+    --data-urlencode "until=$(awk -v t="$now" 'BEGIN { printf "%.6f", t + 2 }')" \
+    --data-urlencode 'filters={"container":["ra"],"event":["start"]}'
   [ -z "$output" ]
   [ "$(ctr_status ra)" = "exited" ]
   [ "$(api GET /containers/ra/json | jq -r .RestartCount)" = "$count" ]
