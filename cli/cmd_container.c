@@ -272,18 +272,6 @@ static const struct format_header ps_headers[] = {
   { NULL, NULL },
 };
 
-static const char *
-str_or (yajl_val v, const char *def)
-{
-  return v && YAJL_IS_STRING (v) ? v->u.string : def;
-}
-
-static int64_t
-int_or (yajl_val v, int64_t def)
-{
-  return v && YAJL_IS_INTEGER (v) ? YAJL_GET_INTEGER (v) : def;
-}
-
 /* The PORTS column: unpublished "80/tcp", published "IP:8080->80/tcp".  */
 static char *
 ports_text (yajl_val ports)
@@ -295,8 +283,8 @@ ports_text (yajl_val ports)
     for (i = 0; ports && YAJL_IS_ARRAY (ports) && i < ports->u.array.len && out; i++)
       {
         yajl_val p = ports->u.array.values[i];
-        const char *ip = str_or (json_get (p, "IP"), ""), *type = str_or (json_get (p, "Type"), "tcp");
-        int64_t priv = int_or (json_get (p, "PrivatePort"), 0), pub = int_or (json_get (p, "PublicPort"), 0);
+        const char *ip = json_str_or (json_get (p, "IP"), ""), *type = json_str_or (json_get (p, "Type"), "tcp");
+        int64_t priv = json_int_or (json_get (p, "PrivatePort"), 0), pub = json_int_or (json_get (p, "PublicPort"), 0);
         bool published = ip[0] != '\0';
         char item[128];
         if (published != (pass == 1))
@@ -326,7 +314,7 @@ join_keys_or_values (yajl_val obj, const char *sep, bool kv)
       if (kv)
         {
           if (asprintf (&tmp, "%s%s%s=%s", out, out[0] ? sep : "", obj->u.object.keys[i],
-                        str_or (obj->u.object.values[i], ""))
+                        json_str_or (obj->u.object.values[i], ""))
               < 0)
             tmp = NULL;
         }
@@ -347,7 +335,7 @@ names_text (yajl_val names, bool trunc)
     return out;
   for (i = 0; i < names->u.array.len && out; i++)
     {
-      const char *n = str_or (names->u.array.values[i], "");
+      const char *n = json_str_or (names->u.array.values[i], "");
       if (n[0] == '/')
         n++;
       /* Truncated output keeps the first name without a link path.  */
@@ -368,7 +356,7 @@ names_text (yajl_val names, bool trunc)
 static char *
 image_text (yajl_val c, bool trunc)
 {
-  const char *image = str_or (json_get (c, "Image"), ""), *image_id = str_or (json_get (c, "ImageID"), "");
+  const char *image = json_str_or (json_get (c, "Image"), ""), *image_id = json_str_or (json_get (c, "ImageID"), "");
   const char *at;
   if (image[0] == '\0')
     return strdup ("<no image>");
@@ -397,7 +385,7 @@ ps_context (yajl_val c, bool trunc, time_t now, yajl_val *out, skiff_error_t *er
   cleanup_free char *command = NULL, *quoted = NULL, *created_at = NULL, *id = NULL, *image = NULL;
   cleanup_free char *labels = NULL, *mounts = NULL, *names = NULL, *networks = NULL, *ports = NULL;
   cleanup_free char *running_for = NULL, *since = NULL, *size_text = NULL, *text = NULL;
-  int64_t created = int_or (json_get (c, "Created"), 0);
+  int64_t created = json_int_or (json_get (c, "Created"), 0);
   char local_volumes[32], when[64];
   yajl_val mv = json_get (c, "Mounts");
   size_t i, nlocal = 0;
@@ -406,12 +394,12 @@ ps_context (yajl_val c, bool trunc, time_t now, yajl_val *out, skiff_error_t *er
 
   if (g == NULL)
     return skiff_error_make (err, ENOMEM, "ps");
-  command = trunc ? format_ellipsis (str_or (json_get (c, "Command"), ""), 20)
-                  : strdup (str_or (json_get (c, "Command"), ""));
+  command = trunc ? format_ellipsis (json_str_or (json_get (c, "Command"), ""), 20)
+                  : strdup (json_str_or (json_get (c, "Command"), ""));
   quoted = command ? format_go_quote (command) : NULL;
   localtime_r (&ct, &tm);
   strftime (when, sizeof (when), "%Y-%m-%d %H:%M:%S %z %Z", &tm);
-  id = trunc ? format_trunc_id (str_or (json_get (c, "Id"), "")) : strdup (str_or (json_get (c, "Id"), ""));
+  id = trunc ? format_trunc_id (json_str_or (json_get (c, "Id"), "")) : strdup (json_str_or (json_get (c, "Id"), ""));
   image = image_text (c, trunc);
   labels = join_keys_or_values (json_get (c, "Labels"), ",", true);
   networks = join_keys_or_values (json_get (json_get (c, "NetworkSettings"), "Networks"), ",", false);
@@ -422,9 +410,9 @@ ps_context (yajl_val c, bool trunc, time_t now, yajl_val *out, skiff_error_t *er
   for (i = 0; mv && YAJL_IS_ARRAY (mv) && i < mv->u.array.len && mounts; i++)
     {
       yajl_val m = mv->u.array.values[i];
-      const char *name = str_or (json_get (m, "Name"), str_or (json_get (m, "Source"), ""));
+      const char *name = json_str_or (json_get (m, "Name"), json_str_or (json_get (m, "Source"), ""));
       char *tmp = NULL;
-      if (strcmp (str_or (json_get (m, "Driver"), ""), "local") == 0)
+      if (strcmp (json_str_or (json_get (m, "Driver"), ""), "local") == 0)
         nlocal++;
       if (asprintf (&tmp, "%s%s%s", mounts, mounts[0] ? "," : "", name) < 0)
         tmp = NULL;
@@ -433,8 +421,8 @@ ps_context (yajl_val c, bool trunc, time_t now, yajl_val *out, skiff_error_t *er
     }
   snprintf (local_volumes, sizeof (local_volumes), "%zu", nlocal);
   {
-    int64_t rootfs = int_or (json_get (c, "SizeRootFs"), 0);
-    cleanup_free char *rw = format_human_size ((double) int_or (json_get (c, "SizeRw"), 0), 3);
+    int64_t rootfs = json_int_or (json_get (c, "SizeRootFs"), 0);
+    cleanup_free char *rw = format_human_size ((double) json_int_or (json_get (c, "SizeRw"), 0), 3);
     cleanup_free char *virt = format_human_size ((double) rootfs, 3);
     if (rw && virt && asprintf (&size_text, rootfs > 0 ? "%s (virtual %s)" : "%s", rw, virt) < 0)
       size_text = NULL;
@@ -457,8 +445,8 @@ ps_context (yajl_val c, bool trunc, time_t now, yajl_val *out, skiff_error_t *er
   kv (g, "Ports", ports);
   kv (g, "RunningFor", running_for);
   kv (g, "Size", size_text);
-  kv (g, "State", str_or (json_get (c, "State"), ""));
-  kv (g, "Status", str_or (json_get (c, "Status"), ""));
+  kv (g, "State", json_str_or (json_get (c, "State"), ""));
+  kv (g, "Status", json_str_or (json_get (c, "Status"), ""));
   yajl_gen_map_close (g);
   text = json_gen_steal (g, NULL);
   if (text == NULL)
@@ -797,10 +785,10 @@ cmd_container_prune (struct cli_ctx *ctx, int argc, char **argv)
       size_t i;
       printf ("Deleted Containers:\n");
       for (i = 0; i < deleted->u.array.len; i++)
-        printf ("%s\n", str_or (deleted->u.array.values[i], ""));
+        printf ("%s\n", json_str_or (deleted->u.array.values[i], ""));
       printf ("\n");
     }
-  space = format_human_size ((double) int_or (json_get (v, "SpaceReclaimed"), 0), 4);
+  space = format_human_size ((double) json_int_or (json_get (v, "SpaceReclaimed"), 0), 4);
   printf ("Total reclaimed space: %s\n", space ? space : "0B");
   return 0;
 }

@@ -20,18 +20,6 @@ static const struct format_header image_headers[] = {
   { NULL, NULL },
 };
 
-static const char *
-str_or (yajl_val v, const char *def)
-{
-  return v && YAJL_IS_STRING (v) ? v->u.string : def;
-}
-
-static int64_t
-int_or (yajl_val v, int64_t def)
-{
-  return v && YAJL_IS_INTEGER (v) ? YAJL_GET_INTEGER (v) : def;
-}
-
 /* The digest recorded for repo in RepoDigests ("repo@sha256:..."), or
    "<none>".  */
 static const char *
@@ -40,7 +28,7 @@ digest_for (yajl_val digests, const char *repo, size_t repo_len)
   size_t i;
   for (i = 0; digests && YAJL_IS_ARRAY (digests) && i < digests->u.array.len; i++)
     {
-      const char *d = str_or (digests->u.array.values[i], "");
+      const char *d = json_str_or (digests->u.array.values[i], "");
       const char *at = strchr (d, '@');
       if (at && (size_t) (at - d) == repo_len && strncmp (d, repo, repo_len) == 0)
         return at + 1;
@@ -56,20 +44,20 @@ image_row (struct formatter *f, yajl_val img, const char *repo, size_t repo_len,
   cleanup_free char *id = NULL, *since = NULL, *created_since = NULL, *size = NULL, *shared = NULL;
   cleanup_free char *unique = NULL, *virt = NULL, *text = NULL, *repo_s = strndup (repo, repo_len);
   cleanup_json yajl_val row = NULL;
-  int64_t created = int_or (json_get (img, "Created"), 0), sz = int_or (json_get (img, "Size"), 0);
-  int64_t shared_sz = int_or (json_get (img, "SharedSize"), -1), containers = int_or (json_get (img, "Containers"), -1);
+  int64_t created = json_int_or (json_get (img, "Created"), 0), sz = json_int_or (json_get (img, "Size"), 0);
+  int64_t shared_sz = json_int_or (json_get (img, "SharedSize"), -1), containers = json_int_or (json_get (img, "Containers"), -1);
   char when[64], containers_s[32];
   time_t ct = (time_t) created;
   struct tm tm;
 
   if (g == NULL || repo_s == NULL)
     return skiff_error_make (err, ENOMEM, "images");
-  id = trunc ? format_trunc_id (str_or (json_get (img, "Id"), "")) : strdup (str_or (json_get (img, "Id"), ""));
+  id = trunc ? format_trunc_id (json_str_or (json_get (img, "Id"), "")) : strdup (json_str_or (json_get (img, "Id"), ""));
   since = format_human_duration (difftime (now, ct));
   if (since && asprintf (&created_since, "%s ago", since) < 0)
     created_since = NULL;
   size = format_human_size ((double) sz, 3);
-  virt = format_human_size ((double) int_or (json_get (img, "VirtualSize"), sz), 4);
+  virt = format_human_size ((double) json_int_or (json_get (img, "VirtualSize"), sz), 4);
   shared = shared_sz < 0 ? strdup ("N/A") : format_human_size ((double) shared_sz, 3);
   unique = shared_sz < 0 ? strdup ("N/A") : format_human_size ((double) (sz - shared_sz), 3);
   if (!id || !created_since || !size || !virt || !shared || !unique)
@@ -112,7 +100,7 @@ image_rows (struct formatter *f, yajl_val img, bool trunc, time_t now, skiff_err
 
   for (i = 0; tags && YAJL_IS_ARRAY (tags) && i < tags->u.array.len; i++)
     {
-      const char *rt = str_or (tags->u.array.values[i], "");
+      const char *rt = json_str_or (tags->u.array.values[i], "");
       const char *colon = strrchr (rt, ':');
       if (strcmp (rt, "<none>:<none>") == 0)
         continue;
@@ -128,7 +116,7 @@ image_rows (struct formatter *f, yajl_val img, bool trunc, time_t now, skiff_err
     return 0;
   for (i = 0; digests && YAJL_IS_ARRAY (digests) && i < digests->u.array.len; i++)
     {
-      const char *d = str_or (digests->u.array.values[i], "");
+      const char *d = json_str_or (digests->u.array.values[i], "");
       const char *at = strchr (d, '@');
       if (at == NULL || strcmp (d, "<none>@<none>") == 0)
         continue;
@@ -298,9 +286,9 @@ cmd_rmi (struct cli_ctx *ctx, int argc, char **argv)
         {
           yajl_val e = v->u.array.values[k];
           if (json_get (e, "Untagged"))
-            printf ("Untagged: %s\n", str_or (json_get (e, "Untagged"), ""));
+            printf ("Untagged: %s\n", json_str_or (json_get (e, "Untagged"), ""));
           if (json_get (e, "Deleted"))
-            printf ("Deleted: %s\n", str_or (json_get (e, "Deleted"), ""));
+            printf ("Deleted: %s\n", json_str_or (json_get (e, "Deleted"), ""));
         }
     }
   return status;

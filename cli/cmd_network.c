@@ -11,12 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *
-str_or (yajl_val v, const char *def)
-{
-  return v && YAJL_IS_STRING (v) ? v->u.string : def;
-}
-
 static void
 json_gen_null_kv (yajl_gen g, const char *key)
 {
@@ -244,8 +238,8 @@ natural_less (const char *a, const char *b)
 static int
 cmp_network_name (const void *x, const void *y)
 {
-  const char *a = str_or (json_get (*(yajl_val const *) x, "Name"), "");
-  const char *b = str_or (json_get (*(yajl_val const *) y, "Name"), "");
+  const char *a = json_str_or (json_get (*(yajl_val const *) x, "Name"), "");
+  const char *b = json_str_or (json_get (*(yajl_val const *) y, "Name"), "");
   return natural_less (a, b) ? -1 : natural_less (b, a) ? 1 : 0;
 }
 
@@ -298,13 +292,13 @@ network_context (yajl_val n, bool trunc, yajl_val *out, skiff_error_t *err)
 
   if (g == NULL || labels == NULL)
     return skiff_error_make (err, ENOMEM, "network ls");
-  id = trunc ? format_trunc_id (str_or (json_get (n, "Id"), "")) : strdup (str_or (json_get (n, "Id"), ""));
-  created = go_time_string (str_or (json_get (n, "Created"), ""));
+  id = trunc ? format_trunc_id (json_str_or (json_get (n, "Id"), "")) : strdup (json_str_or (json_get (n, "Id"), ""));
+  created = go_time_string (json_str_or (json_get (n, "Created"), ""));
   for (i = 0; lv && YAJL_IS_OBJECT (lv) && i < lv->u.object.len && labels; i++)
     {
       char *tmp = NULL;
       if (asprintf (&tmp, "%s%s%s=%s", labels, i ? "," : "", lv->u.object.keys[i],
-                    str_or (lv->u.object.values[i], ""))
+                    json_str_or (lv->u.object.values[i], ""))
           < 0)
         tmp = NULL;
       free (labels);
@@ -314,13 +308,13 @@ network_context (yajl_val n, bool trunc, yajl_val *out, skiff_error_t *err)
     return skiff_error_make (err, ENOMEM, "network ls");
   yajl_gen_map_open (g);
   json_gen_kv_str (g, "CreatedAt", created);
-  json_gen_kv_str (g, "Driver", str_or (json_get (n, "Driver"), ""));
+  json_gen_kv_str (g, "Driver", json_str_or (json_get (n, "Driver"), ""));
   json_gen_kv_str (g, "ID", id);
   json_gen_kv_str (g, "IPv6", YAJL_IS_TRUE (json_get (n, "EnableIPv6")) ? "true" : "false");
   json_gen_kv_str (g, "Internal", YAJL_IS_TRUE (json_get (n, "Internal")) ? "true" : "false");
   json_gen_kv_str (g, "Labels", labels);
-  json_gen_kv_str (g, "Name", str_or (json_get (n, "Name"), ""));
-  json_gen_kv_str (g, "Scope", str_or (json_get (n, "Scope"), ""));
+  json_gen_kv_str (g, "Name", json_str_or (json_get (n, "Name"), ""));
+  json_gen_kv_str (g, "Scope", json_str_or (json_get (n, "Scope"), ""));
   yajl_gen_map_close (g);
   text = json_gen_steal (g, NULL);
   if (text == NULL)
@@ -831,7 +825,7 @@ cmd_network_create (struct cli_ctx *ctx, int argc, char **argv)
   network_create_opts_release (&o);
   if (ret < 0 || client_json (&ctx->client, "POST", "/networks/create", body, &answer, &err) < 0)
     return cli_fail (&err);
-  printf ("%s\n", str_or (json_get (answer, "Id"), ""));
+  printf ("%s\n", json_str_or (json_get (answer, "Id"), ""));
   return 0;
 }
 
@@ -1125,7 +1119,7 @@ cmd_network_prune (struct cli_ctx *ctx, int argc, char **argv)
       size_t i;
       printf ("Deleted Networks:\n");
       for (i = 0; i < deleted->u.array.len; i++)
-        printf ("%s\n", str_or (deleted->u.array.values[i], ""));
+        printf ("%s\n", json_str_or (deleted->u.array.values[i], ""));
       printf ("\n");
     }
   return 0;

@@ -12,12 +12,6 @@
 
 #include "config.h"
 
-static const char *
-str_or (yajl_val v, const char *def)
-{
-  return v && YAJL_IS_STRING (v) ? v->u.string : def;
-}
-
 /* Go's names for the machine: amd64, arm64, ...  */
 static const char *
 go_arch (void)
@@ -112,21 +106,21 @@ cmd_version (struct cli_ctx *ctx, int argc, char **argv)
       return cli_fail (&err);
     }
   {
-    const char *platform = str_or (json_get (json_get (server, "Platform"), "Name"), "");
+    const char *platform = json_str_or (json_get (json_get (server, "Platform"), "Name"), "");
     printf ("\nServer:%s%s\n", platform[0] ? " " : "", platform);
   }
   printf (" Engine:\n"
           "  Version:          %s\n"
           "  API version:      %s (minimum version %s)\n",
-          str_or (json_get (server, "Version"), ""), str_or (json_get (server, "ApiVersion"), ""),
-          str_or (json_get (server, "MinAPIVersion"), ""));
+          json_str_or (json_get (server, "Version"), ""), json_str_or (json_get (server, "ApiVersion"), ""),
+          json_str_or (json_get (server, "MinAPIVersion"), ""));
   if (json_get (server, "GoVersion"))
-    printf ("  Go version:       %s\n", str_or (json_get (server, "GoVersion"), ""));
-  printf ("  Git commit:       %s\n", str_or (json_get (server, "GitCommit"), ""));
+    printf ("  Go version:       %s\n", json_str_or (json_get (server, "GoVersion"), ""));
+  printf ("  Git commit:       %s\n", json_str_or (json_get (server, "GitCommit"), ""));
   if (json_get (server, "BuildTime"))
     {
       /* RFC 3339 from the API, shown as Go's time.ANSIC in local time.  */
-      const char *bt = str_or (json_get (server, "BuildTime"), "");
+      const char *bt = json_str_or (json_get (server, "BuildTime"), "");
       struct tm tm = { 0 };
       const char *rest = strptime (bt, "%Y-%m-%dT%H:%M:%S", &tm);
       char when[64];
@@ -139,7 +133,7 @@ cmd_version (struct cli_ctx *ctx, int argc, char **argv)
         }
       printf ("  Built:            %s\n", bt);
     }
-  printf ("  OS/Arch:          %s/%s\n", str_or (json_get (server, "Os"), ""), str_or (json_get (server, "Arch"), ""));
+  printf ("  OS/Arch:          %s/%s\n", json_str_or (json_get (server, "Os"), ""), json_str_or (json_get (server, "Arch"), ""));
   {
     yajl_val exp = json_get (server, "Experimental");
     printf ("  Experimental:     %s\n", exp && YAJL_IS_TRUE (exp) ? "true" : "false");
@@ -149,12 +143,12 @@ cmd_version (struct cli_ctx *ctx, int argc, char **argv)
     {
       yajl_val comp = comps->u.array.values[i];
       yajl_val details = json_get (comp, "Details");
-      const char *name = str_or (json_get (comp, "Name"), "");
+      const char *name = json_str_or (json_get (comp, "Name"), "");
       if (strcmp (name, "Engine") == 0)
         continue;
-      printf (" %s:\n  Version:          %s\n", name, str_or (json_get (comp, "Version"), ""));
+      printf (" %s:\n  Version:          %s\n", name, json_str_or (json_get (comp, "Version"), ""));
       if (json_get (details, "GitCommit"))
-        printf ("  GitCommit:        %s\n", str_or (json_get (details, "GitCommit"), ""));
+        printf ("  GitCommit:        %s\n", json_str_or (json_get (details, "GitCommit"), ""));
     }
   return 0;
 }
@@ -245,6 +239,6 @@ cmd_info (struct cli_ctx *ctx, int argc, char **argv)
   fflush (stdout);
   warnings = json_get (v, "Warnings");
   for (i = 0; warnings && YAJL_IS_ARRAY (warnings) && i < warnings->u.array.len; i++)
-    fprintf (stderr, "%s\n", str_or (warnings->u.array.values[i], ""));
+    fprintf (stderr, "%s\n", json_str_or (warnings->u.array.values[i], ""));
   return 0;
 }

@@ -38,6 +38,20 @@ int json_get_strv (yajl_val obj, const char *key, const char *field, char ***out
 int json_get_array (yajl_val obj, const char *key, const char *field, yajl_val *out, skiff_error_t *err);
 int json_get_object (yajl_val obj, const char *key, const char *field, yajl_val *out, skiff_error_t *err);
 
+/* The string or integer value v, or def when v is missing or of
+   another type (for reading documents whose shape is not ours).  */
+static inline const char *
+json_str_or (yajl_val v, const char *def)
+{
+  return v && YAJL_IS_STRING (v) ? v->u.string : def;
+}
+
+static inline int64_t
+json_int_or (yajl_val v, int64_t def)
+{
+  return v && YAJL_IS_INTEGER (v) ? YAJL_GET_INTEGER (v) : def;
+}
+
 /* Generator helpers: string keys and values by C string.  */
 yajl_gen json_gen_new (bool pretty);
 void json_gen_str (yajl_gen g, const char *s);
