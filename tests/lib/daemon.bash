@@ -113,6 +113,11 @@ daemon_cleanup() {
   done
   rm -rf "$D_DIR"
   [ -n "${D_NETNS:-}" ] && ip netns del "$D_NETNS" 2>/dev/null
+  # skiffd's parent cgroup, when no other daemon still uses it (rmdir
+  # removes only an empty one).
+  for f in /sys/fs/cgroup/*/skiff /sys/fs/cgroup/skiff; do
+    [ -d "$f" ] && rmdir "$f" 2>/dev/null
+  done
   D_DIR=
 }
 
