@@ -41,6 +41,9 @@ int cli_flag_error (struct cli_ctx *ctx, const char *fmt, ...) SKIFF_PRINTF (2, 
 /* Argument count checks as cobra's: print the message, return 1 when the
    count is wrong, 0 when it is fine.  max < 0: no upper bound.  */
 int cli_check_args (struct cli_ctx *ctx, int nargs, int min, int max);
+/* A prune answer's list of deleted objects (member key of v), under title,
+   as the docker CLI prints it; nothing when the list is empty.  */
+void cli_print_deleted (yajl_val v, const char *key, const char *title);
 /* Prints err->msg on stderr and returns its status (1 by default).  */
 int cli_fail (skiff_error_t *err);
 /* Docker's "docker: MSG.\nSee 'docker CMD --help'." of run/create.  */

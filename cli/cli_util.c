@@ -159,3 +159,16 @@ cli_inspect_object (struct cli_ctx *ctx, const char *kind, const char *name, yaj
   client_response_release (&r);
   return ret;
 }
+
+void
+cli_print_deleted (yajl_val v, const char *key, const char *title)
+{
+  yajl_val deleted = json_get (v, key);
+  size_t i;
+  if (deleted == NULL || !YAJL_IS_ARRAY (deleted) || deleted->u.array.len == 0)
+    return;
+  printf ("%s\n", title);
+  for (i = 0; i < deleted->u.array.len; i++)
+    printf ("%s\n", json_str_or (deleted->u.array.values[i], ""));
+  printf ("\n");
+}

@@ -745,7 +745,6 @@ cmd_container_prune (struct cli_ctx *ctx, int argc, char **argv)
   cleanup_json yajl_val v = NULL;
   skiff_error_t err = NULL;
   bool force = false;
-  yajl_val deleted;
   int c;
 
   while ((c = cli_getopt (ctx, argc, argv, "+:f", opts)) != -1)
@@ -779,15 +778,7 @@ cmd_container_prune (struct cli_ctx *ctx, int argc, char **argv)
     return 1;
   if (client_json (&ctx->client, "POST", path, NULL, &v, &err) < 0)
     return cli_fail (&err);
-  deleted = json_get (v, "ContainersDeleted");
-  if (deleted && YAJL_IS_ARRAY (deleted) && deleted->u.array.len > 0)
-    {
-      size_t i;
-      printf ("Deleted Containers:\n");
-      for (i = 0; i < deleted->u.array.len; i++)
-        printf ("%s\n", json_str_or (deleted->u.array.values[i], ""));
-      printf ("\n");
-    }
+  cli_print_deleted (v, "ContainersDeleted", "Deleted Containers:");
   space = format_human_size ((double) json_int_or (json_get (v, "SpaceReclaimed"), 0), 4);
   printf ("Total reclaimed space: %s\n", space ? space : "0B");
   return 0;

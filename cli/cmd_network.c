@@ -1085,7 +1085,6 @@ cmd_network_prune (struct cli_ctx *ctx, int argc, char **argv)
   cleanup_json yajl_val v = NULL;
   skiff_error_t err = NULL;
   bool force = false;
-  yajl_val deleted;
   int c, ret;
 
   while ((c = cli_getopt (ctx, argc, argv, "+:f", opts)) != -1)
@@ -1113,14 +1112,6 @@ cmd_network_prune (struct cli_ctx *ctx, int argc, char **argv)
     return 1;
   if (client_json (&ctx->client, "POST", path, NULL, &v, &err) < 0)
     return cli_fail (&err);
-  deleted = json_get (v, "NetworksDeleted");
-  if (deleted && YAJL_IS_ARRAY (deleted) && deleted->u.array.len > 0)
-    {
-      size_t i;
-      printf ("Deleted Networks:\n");
-      for (i = 0; i < deleted->u.array.len; i++)
-        printf ("%s\n", json_str_or (deleted->u.array.values[i], ""));
-      printf ("\n");
-    }
+  cli_print_deleted (v, "NetworksDeleted", "Deleted Networks:");
   return 0;
 }
