@@ -288,6 +288,25 @@ json_gen_kv_raw (yajl_gen g, const char *key, const char *text)
 }
 
 char *
+json_object_text (yajl_val v)
+{
+  yajl_gen g = json_gen_new (false);
+  char *s;
+  if (g == NULL)
+    return NULL;
+  if (v == NULL || !YAJL_IS_OBJECT (v))
+    {
+      yajl_gen_map_open (g);
+      yajl_gen_map_close (g);
+    }
+  else
+    json_gen_value (g, v);
+  s = json_gen_steal (g, NULL);
+  yajl_gen_free (g);
+  return s;
+}
+
+char *
 json_gen_steal (yajl_gen g, size_t *len)
 {
   const unsigned char *buf;

@@ -65,6 +65,9 @@ void json_gen_kv_raw (yajl_gen g, const char *key, const char *text);
 void json_gen_value (yajl_gen g, yajl_val v);
 /* The generated text, malloc'd.  */
 char *json_gen_steal (yajl_gen g, size_t *len);
+/* The JSON text of an object value, "{}" when v is NULL or not an
+   object; malloc'd, NULL without memory.  */
+char *json_object_text (yajl_val v);
 
 static inline void
 cleanup_yajl_genp (yajl_gen *g)

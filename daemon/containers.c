@@ -2,6 +2,7 @@
 #include "containers.h"
 #include "cleanup.h"
 #include "containers_internal.h"
+#include "ctr_endpoints.h"
 #include "events.h"
 #include "fs.h"
 #include "json.h"
@@ -334,20 +335,11 @@ merge_config (yajl_val body, yajl_val image_cfg, const char *hostname, const cha
   return json_gen_steal (g, NULL);
 }
 
-static char *
-value_text (yajl_val v)
+const char *
+ctr_network_mode (yajl_val hc)
 {
-  cleanup_gen yajl_gen g = json_gen_new (false);
-  if (g == NULL)
-    return NULL;
-  if (v == NULL)
-    {
-      yajl_gen_map_open (g);
-      yajl_gen_map_close (g);
-    }
-  else
-    json_gen_value (g, v);
-  return json_gen_steal (g, NULL);
+  yajl_val v = json_get (hc, "NetworkMode");
+  return v && YAJL_IS_STRING (v) && *v->u.string ? v->u.string : "default";
 }
 
 static int
@@ -355,7 +347,6 @@ check_host_config (yajl_val hc, skiff_error_t *err)
 {
   yajl_val rp = json_get (hc, "RestartPolicy");
   const char *policy = "";
-  const char *net = NULL;
   bool auto_remove = false;
 
   if (rp && YAJL_IS_STRING (json_get (rp, "Name")))
@@ -367,11 +358,6 @@ check_host_config (yajl_val hc, skiff_error_t *err)
     auto_remove = true;
   if (auto_remove && *policy && strcmp (policy, "no") != 0)
     return daemon_error (err, 400, "can't create 'AutoRemove' container with restart policy");
-  if (YAJL_IS_STRING (json_get (hc, "NetworkMode")))
-    net = json_get (hc, "NetworkMode")->u.string;
-  if (net && *net && strcmp (net, "none") != 0 && strcmp (net, "host") != 0 && strcmp (net, "default") != 0
-      && strcmp (net, "bridge") != 0)
-    return daemon_error (err, 404, "network %s not found", net);
   /* Published ports: the nftables rules are IPv4 only.  */
   {
     yajl_val pb = json_get (hc, "PortBindings");
@@ -432,7 +418,8 @@ containers_create (struct daemon *d, yajl_val body, const char *name, struct ctr
   hc = json_get (body, "HostConfig");
   if (hc && !YAJL_IS_OBJECT (hc))
     return daemon_error (err, 400, "invalid HostConfig: expected an object");
-  if (check_host_config (hc, err) < 0)
+  if (check_host_config (hc, err) < 0
+      || endpoints_check_create (d, hc, json_get (body, "NetworkingConfig"), err) < 0)
     return -1;
 
   /* Resolving and reading the image are quick metadata look-ups.  */
@@ -461,9 +448,11 @@ containers_create (struct daemon *d, yajl_val body, const char *name, struct ctr
     rec->config = merge_config (body, image_cfg, json_get (body, "Hostname")->u.string, img->u.string);
   else
     rec->config = merge_config (body, image_cfg, hostname, img->u.string);
-  rec->host_config = value_text (hc);
+  rec->host_config = json_object_text (hc);
   if (rec->config == NULL || rec->host_config == NULL)
     return skiff_error_make (err, ENOMEM, "create");
+  if (endpoints_config_for_create (d, hc, json_get (body, "NetworkingConfig"), &rec->endpoints_config, err) < 0)
+    return -1;
   if (name == NULL || *name == '\0')
     {
       /* Unnamed containers get a generated name that is not in use.  */

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <uv.h>
+#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 #include "daemon.h"
 #include "error.h"
@@ -15,6 +16,7 @@ struct ctr_waiter;
 struct ctr_exec;
 struct ctr_pending_attach;
 struct attach_opts;
+struct ctr_dns;
 
 struct ctr
 {
@@ -37,6 +39,7 @@ struct ctr
   size_t n_execs;
   struct ctr_pending_attach *pending_attaches; /* clients waiting for the start */
   int attach_waits;          /* attaches the shim has not confirmed yet */
+  struct ctr_dns *dns;       /* embedded DNS server, on user-defined networks */
 };
 
 typedef void (*ctr_done_fn) (struct ctr *c, skiff_error_t err, void *data);
@@ -74,6 +77,10 @@ void containers_attach (struct ctr *c, uv_stream_t *stream, uv_buf_t leftover, c
 
 /* JSON documents.  */
 char *containers_inspect_json (struct ctr *c);
+/* "NetworkSettings" and its value (sandbox_key "" when not running), and
+   the "Networks" member alone (containers_netjson.c).  */
+void containers_gen_network_settings (yajl_gen g, struct ctr *c, const char *sandbox_key);
+void containers_gen_networks (yajl_gen g, struct ctr *c);
 /* filters: Docker's filters JSON (name, id, status) or NULL.  */
 int containers_list_json (struct daemon *d, bool all, int limit, const char *filters, char **json, skiff_error_t *err);
 
@@ -89,6 +96,9 @@ char *ctr_shim_sock (const struct ctr *c);    /* <exec-root>/shims/<id>/shim.soc
 char *ctr_bundle_dir (const struct ctr *c);   /* <exec-root>/bundles/<id> */
 char *ctr_netns_path (const struct ctr *c);   /* <exec-root>/netns/<id> */
 const char *ctr_short_id (const struct ctr *c);
+
+/* HostConfig.NetworkMode, "default" when unset.  */
+const char *ctr_network_mode (yajl_val host_config);
 
 /* The container's name without the leading '/'.  */
 const char *ctr_name (const struct ctr *c);

@@ -40,70 +40,6 @@ gen_args (yajl_gen g, yajl_val entry, yajl_val cmd)
   yajl_gen_array_close (g);
 }
 
-static const char *
-network_mode (yajl_val hc)
-{
-  yajl_val v = json_get (hc, "NetworkMode");
-  if (v && YAJL_IS_STRING (v) && *v->u.string)
-    return v->u.string;
-  return "default";
-}
-
-/* NetworkSettings: the endpoint on the default bridge, as Docker shows it
-   both at the top level and under Networks.  */
-static void
-gen_endpoint (yajl_gen g, const struct record_endpoint *ep, bool top)
-{
-  if (!top)
-    {
-      json_gen_kv_str (g, "NetworkID", "");
-      json_gen_kv_str (g, "EndpointID", ep->endpoint_id ? ep->endpoint_id : "");
-    }
-  else
-    json_gen_kv_str (g, "EndpointID", ep->endpoint_id ? ep->endpoint_id : "");
-  json_gen_kv_str (g, "Gateway", ep->gateway ? ep->gateway : "");
-  json_gen_kv_str (g, "IPAddress", ep->ip ? ep->ip : "");
-  json_gen_kv_int (g, "IPPrefixLen", ep->prefix);
-  json_gen_kv_str (g, "IPv6Gateway", "");
-  json_gen_kv_str (g, "GlobalIPv6Address", "");
-  json_gen_kv_int (g, "GlobalIPv6PrefixLen", 0);
-  json_gen_kv_str (g, "MacAddress", ep->mac ? ep->mac : "");
-}
-
-static void
-gen_network_settings (yajl_gen g, struct ctr *c, yajl_val hc, const char *sandbox_key)
-{
-  const char *mode = network_mode (hc);
-  const char *shown = strcmp (mode, "default") == 0 ? "bridge" : mode;
-  const struct record_endpoint *ep = &c->rec->ep;
-
-  json_gen_str (g, "NetworkSettings");
-  yajl_gen_map_open (g);
-  json_gen_kv_str (g, "Bridge", "");
-  json_gen_kv_str (g, "SandboxID", strcmp (mode, "host") == 0 ? "" : c->rec->id);
-  json_gen_kv_bool (g, "HairpinMode", false);
-  json_gen_kv_str (g, "LinkLocalIPv6Address", "");
-  json_gen_kv_int (g, "LinkLocalIPv6PrefixLen", 0);
-  if (ep->ports)
-    json_gen_kv_raw (g, "Ports", ep->ports);
-  else
-    {
-      json_gen_str (g, "Ports");
-      yajl_gen_map_open (g);
-      yajl_gen_map_close (g);
-    }
-  json_gen_kv_str (g, "SandboxKey", strcmp (mode, "host") == 0 ? "" : sandbox_key);
-  gen_endpoint (g, ep, true);
-  json_gen_str (g, "Networks");
-  yajl_gen_map_open (g);
-  json_gen_str (g, shown);
-  yajl_gen_map_open (g);
-  gen_endpoint (g, ep, false);
-  yajl_gen_map_close (g);
-  yajl_gen_map_close (g);
-  yajl_gen_map_close (g);
-}
-
 char *
 containers_inspect_json (struct ctr *c)
 {
@@ -173,7 +109,7 @@ containers_inspect_json (struct ctr *c)
   yajl_gen_array_open (g);
   yajl_gen_array_close (g);
   json_gen_kv_raw (g, "Config", r->config);
-  gen_network_settings (g, c, hc, running ? netns : "");
+  containers_gen_network_settings (g, c, running ? netns : "");
   yajl_gen_map_close (g);
   return json_gen_steal (g, NULL);
 }
@@ -284,7 +220,7 @@ gen_port_summaries (yajl_gen g, const struct ctr *c)
   size_t i, j;
   json_gen_str (g, "Ports");
   yajl_gen_array_open (g);
-  if (containers_is_running (c) && c->rec->ep.ports && json_parse (c->rec->ep.ports, &p, NULL) == 0
+  if (containers_is_running (c) && c->rec->ports && json_parse (c->rec->ports, &p, NULL) == 0
       && YAJL_IS_OBJECT (p))
     for (i = 0; i < p->u.object.len; i++)
       {
@@ -396,13 +332,11 @@ containers_list_json (struct daemon *d, bool all, int limit, const char *filters
       json_gen_kv_str (g, "Status", status);
       json_gen_str (g, "HostConfig");
       yajl_gen_map_open (g);
-      json_gen_kv_str (g, "NetworkMode", network_mode (hc));
+      json_gen_kv_str (g, "NetworkMode", ctr_network_mode (hc));
       yajl_gen_map_close (g);
       json_gen_str (g, "NetworkSettings");
       yajl_gen_map_open (g);
-      json_gen_str (g, "Networks");
-      yajl_gen_map_open (g);
-      yajl_gen_map_close (g);
+      containers_gen_networks (g, c);
       yajl_gen_map_close (g);
       json_gen_str (g, "Mounts");
       yajl_gen_array_open (g);

@@ -6,6 +6,8 @@
 #include "container.h"
 #include "containers.h"
 #include "containers_internal.h"
+#include "ctr_dns.h"
+#include "ctr_endpoints.h"
 #include "fs.h"
 #include "json.h"
 #include "log.h"
@@ -216,20 +218,7 @@ ctr_on_exit (struct ctr *c, int exit_code, bool oom_killed, const char *error)
   c->exit_seen = true;
   if (c->stop_timer)
     uv_timer_stop (c->stop_timer);
-  if (r->ep.network)
-    {
-      /* The veth pair goes with the namespace; this is for a pair whose
-         namespace is still held somewhere.  */
-      if (r->ep.host_ifname && nl_endpoint_delete (r->ep.host_ifname, &err) < 0)
-        {
-          log_warning ("%s", err->msg);
-          skiff_error_release (&err);
-        }
-      if (networks_find (c->d, r->ep.network))
-        networks_release_ip (c->d, networks_find (c->d, r->ep.network), r->ep.ip);
-      record_endpoint_clear (&r->ep);
-      networks_refresh_rules (c->d);
-    }
+  endpoints_release (c);
   if (sandbox_netns_remove (netns, &err) < 0)
     {
       log_warning ("%s", err->msg);
@@ -451,6 +440,15 @@ containers_restore (struct daemon *d, skiff_error_t *err)
         {
           if (!ctr_monitor_connect (c))
             exit_from_file (c);
+          else
+            {
+              skiff_error_t derr = NULL;
+              if (ctr_dns_start (c, &derr) < 0)
+                {
+                  log_warning ("container %s: embedded DNS: %s", ctr_short_id (c), derr->msg);
+                  skiff_error_release (&derr);
+                }
+            }
           continue;
         }
       ctr_restart_policy (c, policy, sizeof (policy), &max);

@@ -4,6 +4,8 @@
 #include "cleanup.h"
 #include "containers.h"
 #include "containers_internal.h"
+#include "ctr_dns.h"
+#include "ctr_endpoints.h"
 #include "fs.h"
 #include "json.h"
 #include "log.h"
@@ -43,13 +45,13 @@ struct start_job
   char *id, *image_id, *config, *host_config;
   char *hosts, *hostname_path, *resolv, *log_path;
   char *bundle, *shim_dir, *netns, *runtime_root, *shim_path, *seccomp, *init_path;
-  /* a bridge endpoint (bridge NULL: none) */
-  char *bridge, *ip, *gateway, *mac;
-  int prefix;
-  char *ports; /* published ports (Ports JSON) or NULL */
+  /* interfaces on bridge networks (host_ifname filled in by the work) */
+  struct ep_plan plan;
+  char *ports;      /* published ports (Ports JSON) or NULL */
+  char **dns;       /* name servers for resolv.conf */
+  bool embedded_dns; /* resolv.conf names 127.0.0.11 */
   /* outputs */
   int pid;
-  char host_ifname[16];
   skiff_error_t err;
 };
 
@@ -71,20 +73,11 @@ start_job_free (struct start_job *j)
   free (j->shim_path);
   free (j->seccomp);
   free (j->init_path);
-  free (j->bridge);
-  free (j->ip);
-  free (j->gateway);
-  free (j->mac);
+  endpoints_plan_free (&j->plan);
   free (j->ports);
+  cleanup_strvp (&j->dns);
   skiff_error_release (&j->err);
   free (j);
-}
-
-static const char *
-network_mode (yajl_val hc)
-{
-  yajl_val v = json_get (hc, "NetworkMode");
-  return v && YAJL_IS_STRING (v) && *v->u.string ? v->u.string : "default";
 }
 
 /* Spawns the shim and reads its ready line: "ok PID" or "error MSG".  */
@@ -182,7 +175,7 @@ start_work (uv_work_t *w)
 
   if (json_parse (j->config, &cfg, &j->err) < 0 || json_parse (j->host_config, &hc, &j->err) < 0)
     return;
-  net = network_mode (hc);
+  net = ctr_network_mode (hc);
   host_net = strcmp (net, "host") == 0;
   hn = json_get (cfg, "Hostname");
   if (host_net)
@@ -203,22 +196,16 @@ start_work (uv_work_t *w)
         goto undo;
       netns_made = true;
     }
-  if (j->bridge)
-    {
-      cleanup_free char *cidr = NULL;
-      struct nl_endpoint ep = { .bridge = j->bridge, .netns_path = j->netns, .ifname = "eth0", .mac = j->mac,
-                                .gateway = j->gateway, .mtu = 1500 };
-      if (asprintf (&cidr, "%s/%d", j->ip, j->prefix) < 0)
-        {
-          skiff_error_make (&j->err, ENOMEM, "endpoint");
-          goto undo;
-        }
-      ep.addr_cidr = cidr;
-      if (nl_endpoint_create (&ep, j->host_ifname, &j->err) < 0)
-        goto undo;
-    }
-  if (sandbox_write_etc (j->hosts, j->hostname_path, j->resolv, hostname, host_net, j->ip, &j->err) < 0)
+  if (endpoints_plug (&j->plan, j->netns, &j->err) < 0)
     goto undo;
+  {
+    struct sandbox_etc etc = { .hosts = j->hosts, .hostname_path = j->hostname_path, .resolv = j->resolv,
+                               .hostname = hostname, .host_network = host_net,
+                               .ip = j->plan.n ? j->plan.e[0].ep.ip : NULL,
+                               .dns = (const char *const *) j->dns, .embedded_dns = j->embedded_dns };
+    if (sandbox_write_etc (&etc, &j->err) < 0)
+      goto undo;
+  }
 
   in.id = j->id;
   in.config = cfg;
@@ -255,9 +242,7 @@ start_work (uv_work_t *w)
 
 undo:
   image_rootfs_unmount (j->images, j->id, NULL);
-  if (j->host_ifname[0])
-    nl_endpoint_delete (j->host_ifname, NULL);
-  j->host_ifname[0] = '\0';
+  endpoints_unplug (&j->plan);
   if (netns_made)
     sandbox_netns_remove (j->netns, NULL);
 }
@@ -301,8 +286,7 @@ start_after (uv_work_t *w, int status)
             err->msg = steal_pointer (&msg);
           }
       }
-      if (j->bridge)
-        networks_release_ip (c->d, networks_find (c->d, "bridge"), j->ip);
+      endpoints_plan_release (c->d, &j->plan);
       ctr_drop_pending_attaches (c);
       if (j->done)
         j->done (c, err, j->data);
@@ -323,21 +307,23 @@ start_after (uv_work_t *w, int status)
       r->state.oom_killed = false;
       record_set_str (&r->state.error, "");
       c->exit_seen = false;
-      record_endpoint_clear (&r->ep);
-      if (j->bridge)
+      record_endpoints_clear (r);
+      if (j->plan.n)
         {
-          char eid[ID_LEN + 1];
-          r->ep.network = strdup ("bridge");
-          r->ep.endpoint_id = id_generate (eid, NULL) == 0 ? strdup (eid) : strdup ("");
-          r->ep.ip = steal_pointer (&j->ip);
-          r->ep.gateway = steal_pointer (&j->gateway);
-          r->ep.mac = steal_pointer (&j->mac);
-          r->ep.prefix = j->prefix;
-          r->ep.host_ifname = strdup (j->host_ifname);
-          r->ep.ports = steal_pointer (&j->ports);
+          if (endpoints_adopt (c, &j->plan) < 0)
+            log_error ("container %s: out of memory recording its endpoints", ctr_short_id (c));
+          r->ports = steal_pointer (&j->ports);
           networks_refresh_rules (c->d);
         }
       containers_save (c);
+      {
+        skiff_error_t derr = NULL;
+        if (ctr_dns_start (c, &derr) < 0)
+          {
+            log_warning ("container %s: embedded DNS: %s", ctr_short_id (c), derr->msg);
+            skiff_error_release (&derr);
+          }
+      }
       ctr_monitor_connect (c);
       ctr_release_start (c);
       ctr_event (c, "start", NULL);
@@ -357,42 +343,29 @@ start_after (uv_work_t *w, int status)
   start_job_free (j);
 }
 
-/* On the loop thread, where the address pool lives: an address on the
-   default bridge for a container of network mode default/bridge.  */
+/* On the loop thread, where the address pools live: the interfaces, the
+   published ports and the name servers of the container.  */
 static int
-start_bridge_endpoint (struct ctr *c, struct start_job *j, skiff_error_t *err)
+start_networking (struct ctr *c, struct start_job *j, skiff_error_t *err)
 {
-  cleanup_json yajl_val hc = NULL;
-  struct network *n;
-  const char *mode;
-  char ip[16], gw[16], mac[18];
-  uint32_t a;
-
-  if (json_parse (j->host_config, &hc, err) < 0)
+  if (endpoints_plan (c, &j->plan, err) < 0)
     return -1;
-  mode = network_mode (hc);
-  if (strcmp (mode, "default") != 0 && strcmp (mode, "bridge") != 0)
+  j->dns = ctr_dns_upstreams (c->d, c->rec->host_config);
+  if (j->dns == NULL)
+    {
+      endpoints_plan_release (c->d, &j->plan);
+      return daemon_error (err, 500, "out of memory");
+    }
+  if (j->plan.n == 0)
     return 0;
-  n = networks_find (c->d, "bridge");
-  if (n == NULL)
-    return daemon_error (err, 500, "the default bridge network is missing");
-  if (networks_alloc_ip (c->d, n, NULL, ip, gw, &j->prefix, err) < 0)
-    return -1;
-  inet_pton (AF_INET, ip, &a);
-  nl_mac_from_ipv4 (ntohl (a), mac);
+  {
+    struct network *first = networks_find (c->d, j->plan.e[0].ep.network_id);
+    j->embedded_dns = first && network_is_user_defined (first);
+  }
   if (ports_resolve (c->d, c, &j->ports, err) < 0)
     {
-      networks_release_ip (c->d, n, ip);
+      endpoints_plan_release (c->d, &j->plan);
       return -1;
-    }
-  j->bridge = strdup (network_bridge (n));
-  j->ip = strdup (ip);
-  j->gateway = strdup (gw);
-  j->mac = strdup (mac);
-  if (j->bridge == NULL || j->ip == NULL || j->gateway == NULL || j->mac == NULL)
-    {
-      networks_release_ip (c->d, n, ip);
-      return daemon_error (err, 500, "out of memory");
     }
   return 0;
 }
@@ -450,11 +423,20 @@ containers_start (struct ctr *c, ctr_done_fn done, void *data)
   /* A start by hand undoes a stop by hand, as Docker's does.  */
   if (!c->policy_start)
     c->rec->manually_stopped = false;
-  if (start_bridge_endpoint (c, j, &err) < 0)
+  if (start_networking (c, j, &err) < 0)
     {
+      /* As any failed start: recorded, waiters released, and an
+         AutoRemove container removed (`run --rm` waits for that).  */
+      c->rec->state.exit_code = 128;
+      record_set_str (&c->rec->state.error, err->msg);
+      containers_save (c);
+      start_job_free (j);
+      ctr_drop_pending_attaches (c);
       done (c, err, data);
       skiff_error_release (&err);
-      start_job_free (j);
+      ctr_wake_waiters (c, "next-exit");
+      if (c->auto_remove && !c->removed)
+        containers_remove (c, true, NULL, NULL);
       return;
     }
   c->busy = true;

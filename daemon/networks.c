@@ -2,33 +2,20 @@
 #include "cleanup.h"
 #include "containers.h"
 #include "fs.h"
-#include "ids.h"
 #include "ipam.h"
 #include "json.h"
 #include "log.h"
 #include "netlink.h"
+#include "networks_internal.h"
 #include "nft.h"
 #include "ports.h"
-#include "router.h"
 #include "state.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct network
-{
-  char id[ID_LEN + 1];
-  char *name, *driver, *created, *bridge;
-  struct ipam_pool *pool; /* bridge networks */
-};
-
-struct networks
-{
-  struct network *all[3];
-  size_t n;
-};
 
 static struct networks *
 nets (struct daemon *d)
@@ -78,7 +65,67 @@ networks_gateway (const struct network *n)
   return n->pool ? ipam_pool_gateway (n->pool) : "";
 }
 
-static void
+const char *
+networks_ip_range (const struct network *n)
+{
+  return n->pool ? ipam_pool_ip_range (n->pool) : "";
+}
+
+bool
+network_is_builtin (const struct network *n)
+{
+  return n->builtin;
+}
+
+bool
+network_is_user_defined (const struct network *n)
+{
+  return !n->builtin && n->bridge != NULL;
+}
+
+bool
+network_internal (const struct network *n)
+{
+  return n->internal;
+}
+
+bool
+network_attachable (const struct network *n)
+{
+  return n->attachable;
+}
+
+int
+network_mtu (const struct network *n)
+{
+  return n->mtu;
+}
+
+const char *
+network_options (const struct network *n)
+{
+  return n->options ? n->options : "{}";
+}
+
+const char *
+network_labels (const struct network *n)
+{
+  return n->labels ? n->labels : "{}";
+}
+
+size_t
+networks_count (struct daemon *d)
+{
+  return d->networks ? nets (d)->n : 0;
+}
+
+struct network *
+networks_at (struct daemon *d, size_t i)
+{
+  return i < networks_count (d) ? nets (d)->all[i] : NULL;
+}
+
+void
 network_free (struct network *n)
 {
   if (n == NULL)
@@ -87,6 +134,8 @@ network_free (struct network *n)
   free (n->driver);
   free (n->created);
   free (n->bridge);
+  free (n->options);
+  free (n->labels);
   if (n->pool)
     ipam_pool_free (n->pool);
   free (n);
@@ -100,24 +149,51 @@ networks_free (struct daemon *d)
     return;
   for (i = 0; i < nets (d)->n; i++)
     network_free (nets (d)->all[i]);
+  free (nets (d)->all);
   free (d->networks);
   d->networks = NULL;
 }
 
+int
+networks_add (struct daemon *d, struct network *n, skiff_error_t *err)
+{
+  struct network **grown = realloc (nets (d)->all, (nets (d)->n + 1) * sizeof (*grown));
+  if (grown == NULL)
+    return skiff_error_make (err, ENOMEM, "networks");
+  nets (d)->all = grown;
+  nets (d)->all[nets (d)->n++] = n;
+  return 0;
+}
+
+void
+networks_drop (struct daemon *d, struct network *n)
+{
+  size_t i;
+  for (i = 0; i < nets (d)->n; i++)
+    if (nets (d)->all[i] == n)
+      {
+        memmove (&nets (d)->all[i], &nets (d)->all[i + 1], (nets (d)->n - i - 1) * sizeof (n));
+        nets (d)->n--;
+        break;
+      }
+  network_free (n);
+}
+
+/* The built-ins are kept by name, the others by id.  */
 static char *
-network_file (struct daemon *d, const char *name)
+network_file (struct daemon *d, const struct network *n)
 {
   char *s = NULL;
-  if (asprintf (&s, "%s/network/%s.json", d->opts.root, name) < 0)
+  if (asprintf (&s, "%s/network/%s.json", d->opts.root, n->builtin ? n->name : n->id) < 0)
     return NULL;
   return s;
 }
 
-static int
+int
 network_save (struct daemon *d, const struct network *n, skiff_error_t *err)
 {
   cleanup_gen yajl_gen g = json_gen_new (false);
-  cleanup_free char *path = network_file (d, n->name), *text = NULL;
+  cleanup_free char *path = network_file (d, n), *text = NULL;
   if (g == NULL || path == NULL)
     return skiff_error_make (err, ENOMEM, "network");
   yajl_gen_map_open (g);
@@ -125,6 +201,14 @@ network_save (struct daemon *d, const struct network *n, skiff_error_t *err)
   json_gen_kv_str (g, "Name", n->name);
   json_gen_kv_str (g, "Driver", n->driver);
   json_gen_kv_str (g, "Created", n->created);
+  if (!n->builtin)
+    {
+      json_gen_kv_str (g, "Bridge", n->bridge);
+      json_gen_kv_bool (g, "Internal", n->internal);
+      json_gen_kv_bool (g, "Attachable", n->attachable);
+      json_gen_kv_raw (g, "Options", network_options (n));
+      json_gen_kv_raw (g, "Labels", network_labels (n));
+    }
   if (n->pool)
     {
       json_gen_str (g, "IPAM");
@@ -137,24 +221,63 @@ network_save (struct daemon *d, const struct network *n, skiff_error_t *err)
   return fs_write_file_atomic (path, text, strlen (text), 0600, err);
 }
 
-/* The network from its file, or a new one when there is none.  */
-static int
-network_load (struct daemon *d, const char *name, const char *driver, struct network **out, skiff_error_t *err)
+int
+network_unlink (struct daemon *d, const struct network *n, skiff_error_t *err)
 {
-  cleanup_free char *path = network_file (d, name);
+  cleanup_free char *path = network_file (d, n);
+  if (path == NULL)
+    return skiff_error_make (err, ENOMEM, "network");
+  if (unlink (path) < 0 && errno != ENOENT)
+    return skiff_error_make (err, errno, "remove `%s`", path);
+  return 0;
+}
+
+int
+network_apply_options (struct network *n, skiff_error_t *err)
+{
+  cleanup_json yajl_val o = NULL;
+  yajl_val v;
+
+  n->icc = true;
+  n->masquerade = true;
+  n->mtu = 0;
+  if (json_parse (network_options (n), &o, err) < 0)
+    return -1;
+  if ((v = json_get (o, NETWORK_OPT_ICC)) && YAJL_IS_STRING (v))
+    n->icc = strcmp (v->u.string, "false") != 0;
+  if ((v = json_get (o, NETWORK_OPT_MASQUERADE)) && YAJL_IS_STRING (v))
+    n->masquerade = strcmp (v->u.string, "false") != 0;
+  if ((v = json_get (o, NETWORK_OPT_MTU)) && YAJL_IS_STRING (v))
+    {
+      char *end;
+      long mtu = strtol (v->u.string, &end, 10);
+      if (*v->u.string == '\0' || *end || mtu < 68 || mtu > 65535)
+        return daemon_error (err, 400, "invalid MTU number: %s", v->u.string);
+      n->mtu = (int) mtu;
+    }
+  return 0;
+}
+
+/* A network from its file (the built-ins are created the first time).  */
+static int
+network_load (struct daemon *d, const char *path, const char *builtin_name, const char *builtin_driver,
+              struct network **out, skiff_error_t *err)
+{
   cleanup_json yajl_val tree = NULL;
   struct network *n = calloc (1, sizeof (*n));
   cleanup_free char *id = NULL;
 
-  if (n == NULL || path == NULL)
+  if (n == NULL)
+    return skiff_error_make (err, ENOMEM, "network");
+  n->builtin = builtin_name != NULL;
+  if (n->builtin)
     {
-      free (n);
-      return skiff_error_make (err, ENOMEM, "network");
+      n->name = strdup (builtin_name);
+      n->driver = strdup (builtin_driver);
+      if (strcmp (builtin_driver, "bridge") == 0)
+        n->bridge = strdup (NETWORKS_DEFAULT_BRIDGE);
+      n->icc = n->masquerade = true;
     }
-  n->name = strdup (name);
-  n->driver = strdup (driver);
-  if (strcmp (driver, "bridge") == 0)
-    n->bridge = strdup (NETWORKS_DEFAULT_BRIDGE);
   if (access (path, F_OK) == 0)
     {
       if (json_parse_file (path, &tree, err) < 0 || json_get_string_req (tree, "Id", "Id", &id, err) < 0
@@ -166,6 +289,24 @@ network_load (struct daemon *d, const char *name, const char *driver, struct net
           goto fail;
         }
       strcpy (n->id, id);
+      if (!n->builtin)
+        {
+          if (json_get_string_req (tree, "Name", "Name", &n->name, err) < 0
+              || json_get_string_req (tree, "Driver", "Driver", &n->driver, err) < 0
+              || json_get_string_req (tree, "Bridge", "Bridge", &n->bridge, err) < 0
+              || json_get_bool (tree, "Internal", "Internal", &n->internal, err) < 0
+              || json_get_bool (tree, "Attachable", "Attachable", &n->attachable, err) < 0)
+            goto fail;
+          n->options = json_object_text (json_get (tree, "Options"));
+          n->labels = json_object_text (json_get (tree, "Labels"));
+          if (n->options == NULL || n->labels == NULL || network_apply_options (n, err) < 0)
+            goto fail;
+          if (json_get (tree, "IPAM") == NULL)
+            {
+              skiff_error_make (err, 0, "`%s`: no IPAM", path);
+              goto fail;
+            }
+        }
       if (n->bridge && json_get (tree, "IPAM"))
         {
           n->pool = ipam_pool_from_value (json_get (tree, "IPAM"), err);
@@ -185,7 +326,7 @@ network_load (struct daemon *d, const char *name, const char *driver, struct net
       if (n->pool == NULL)
         goto fail;
     }
-  if (network_save (d, n, err) < 0)
+  if (n->builtin && network_save (d, n, err) < 0)
     goto fail;
   *out = n;
   return 0;
@@ -204,21 +345,48 @@ enable_forwarding (skiff_error_t *err)
   return fs_write_string ("/proc/sys/net/ipv4/ip_forward", "1", err);
 }
 
+int
+network_bridge_setup (const struct network *n, skiff_error_t *err)
+{
+  cleanup_free char *gw_cidr = NULL, *knob = NULL;
+
+  if (asprintf (&gw_cidr, "%s/%s", ipam_pool_gateway (n->pool), strchr (ipam_pool_subnet (n->pool), '/') + 1) < 0
+      || asprintf (&knob, "/proc/sys/net/ipv4/conf/%s/route_localnet", n->bridge) < 0)
+    return skiff_error_make (err, ENOMEM, "networks");
+  if (nl_bridge_ensure (n->bridge, gw_cidr, n->mtu, err) < 0)
+    return skiff_error_wrap (err, "network `%s`", n->name);
+  /* `curl 127.0.0.1:PORT` on the host reaches published ports only if the
+     bridge accepts DNAT'ed loopback sources.  */
+  return fs_write_string (knob, "1", err);
+}
+
 static int
 networks_apply_rules (struct daemon *d, skiff_error_t *err)
 {
-  struct network *b = networks_find (d, "bridge");
-  struct nft_network nn = { .bridge = b->bridge, .subnet = ipam_pool_subnet (b->pool), .masquerade = true,
-                            .internal = false, .icc = true };
+  cleanup_free struct nft_network *nn = calloc (networks_count (d) + 1, sizeof (*nn));
   cleanup_free char *ruleset = NULL;
   struct nft_port *ports = NULL;
   char **storage = NULL;
-  size_t n = 0;
+  size_t i, k = 0, n = 0;
   int r;
 
+  if (nn == NULL)
+    return skiff_error_make (err, ENOMEM, "nftables");
+  for (i = 0; i < networks_count (d); i++)
+    {
+      struct network *x = networks_at (d, i);
+      if (x->bridge == NULL)
+        continue;
+      nn[k].bridge = x->bridge;
+      nn[k].subnet = ipam_pool_subnet (x->pool);
+      nn[k].masquerade = x->masquerade;
+      nn[k].internal = x->internal;
+      nn[k].icc = x->icc;
+      k++;
+    }
   if (ports_collect (d, &ports, &n, &storage, err) < 0)
     return -1;
-  r = nft_ruleset_skiff (&nn, 1, ports, n, &ruleset, err);
+  r = nft_ruleset_skiff (nn, k, ports, n, &ruleset, err);
   ports_release (ports, storage);
   if (r < 0)
     return -1;
@@ -236,12 +404,46 @@ networks_refresh_rules (struct daemon *d)
     }
 }
 
+/* The user-defined networks' files: <64 hex>.json.  */
+static int
+load_user_networks (struct daemon *d, const char *dir, skiff_error_t *err)
+{
+  DIR *dh = opendir (dir);
+  struct dirent *e;
+  int ret = 0;
+
+  if (dh == NULL)
+    return skiff_error_make (err, errno, "open `%s`", dir);
+  while (ret == 0 && (e = readdir (dh)) != NULL)
+    {
+      char id[ID_LEN + 1];
+      cleanup_free char *path = NULL;
+      struct network *n;
+      if (strlen (e->d_name) != ID_LEN + 5 || strcmp (e->d_name + ID_LEN, ".json") != 0)
+        continue;
+      memcpy (id, e->d_name, ID_LEN);
+      id[ID_LEN] = '\0';
+      if (!id_is_full (id))
+        continue;
+      if (asprintf (&path, "%s/%s", dir, e->d_name) < 0)
+        ret = skiff_error_make (err, ENOMEM, "networks");
+      else if (network_load (d, path, NULL, NULL, &n, err) < 0)
+        ret = skiff_error_wrap (err, "network file `%s`", path);
+      else if (networks_add (d, n, err) < 0)
+        {
+          network_free (n);
+          ret = -1;
+        }
+    }
+  closedir (dh);
+  return ret;
+}
+
 int
 networks_init (struct daemon *d, skiff_error_t *err)
 {
   static const char *const builtin[][2] = { { "bridge", "bridge" }, { "host", "host" }, { "none", "null" } };
-  cleanup_free char *dir = NULL, *gw_cidr = NULL;
-  struct network *b;
+  cleanup_free char *dir = NULL;
   size_t i;
 
   if (asprintf (&dir, "%s/network", d->opts.root) < 0)
@@ -253,25 +455,25 @@ networks_init (struct daemon *d, skiff_error_t *err)
     return skiff_error_make (err, ENOMEM, "networks");
   for (i = 0; i < 3; i++)
     {
-      if (network_load (d, builtin[i][0], builtin[i][1], &nets (d)->all[i], err) < 0)
+      cleanup_free char *path = NULL;
+      struct network *n;
+      if (asprintf (&path, "%s/%s.json", dir, builtin[i][0]) < 0)
+        return skiff_error_make (err, ENOMEM, "networks");
+      if (network_load (d, path, builtin[i][0], builtin[i][1], &n, err) < 0)
         return skiff_error_wrap (err, "network `%s`", builtin[i][0]);
-      nets (d)->n++;
+      if (networks_add (d, n, err) < 0)
+        {
+          network_free (n);
+          return -1;
+        }
     }
-  b = nets (d)->all[0];
-  if (asprintf (&gw_cidr, "%s/%s", ipam_pool_gateway (b->pool), strchr (ipam_pool_subnet (b->pool), '/') + 1) < 0)
-    return skiff_error_make (err, ENOMEM, "networks");
-  if (nl_bridge_ensure (b->bridge, gw_cidr, 0, err) < 0)
-    return skiff_error_wrap (err, "default bridge");
+  if (load_user_networks (d, dir, err) < 0)
+    return -1;
+  for (i = 0; i < networks_count (d); i++)
+    if (networks_at (d, i)->bridge && network_bridge_setup (networks_at (d, i), err) < 0)
+      return -1;
   if (enable_forwarding (err) < 0)
     return -1;
-  /* `curl 127.0.0.1:PORT` on the host reaches published ports only if the
-     bridge accepts DNAT'ed loopback sources.  */
-  {
-    cleanup_free char *knob = NULL;
-    if (asprintf (&knob, "/proc/sys/net/ipv4/conf/%s/route_localnet", b->bridge) < 0
-        || fs_write_string (knob, "1", err) < 0)
-      return -1;
-  }
   return networks_apply_rules (d, err);
 }
 
@@ -282,10 +484,13 @@ networks_find (struct daemon *d, const char *ref)
   size_t i, len = strlen (ref);
   if (strcmp (ref, "default") == 0)
     ref = "bridge";
-  for (i = 0; i < nets (d)->n; i++)
-    if (strcmp (nets (d)->all[i]->name, ref) == 0 || strcmp (nets (d)->all[i]->id, ref) == 0)
+  for (i = 0; i < networks_count (d); i++)
+    if (strcmp (nets (d)->all[i]->id, ref) == 0)
       return nets (d)->all[i];
-  for (i = 0; len && i < nets (d)->n; i++)
+  for (i = 0; i < networks_count (d); i++)
+    if (strcmp (nets (d)->all[i]->name, ref) == 0)
+      return nets (d)->all[i];
+  for (i = 0; len && i < networks_count (d); i++)
     if (strncmp (nets (d)->all[i]->id, ref, len) == 0)
       {
         if (found)

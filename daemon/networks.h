@@ -1,11 +1,17 @@
-/* skiffd's networks: `bridge` (the default: bridge skiff0, 172.17.0.0/16,
-   masquerade, no name resolution), `host` and `none`.  The bridge's
-   address pool is kept in <root>/network/bridge.json; its netfilter rules
-   in skiff's own nftables table, rebuilt at start.  */
+/* skiffd's networks: the three every daemon has — `bridge` (the default:
+   bridge skiff0, 172.17.0.0/16, masquerade, no name resolution), `host`
+   and `none` — and user-defined bridge networks (a bridge br-<short id>
+   each, isolated from the others, names resolved by the embedded DNS).
+   One JSON file per network under <root>/network (the built-ins by name,
+   the others by id) holds its settings and its address pool; the netfilter
+   rules of all of them live in skiff's own nftables table, rebuilt from
+   that state at start and after every change.  Loop thread only.  */
 #ifndef SKIFF_DAEMON_NETWORKS_H
 #define SKIFF_DAEMON_NETWORKS_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <yajl/yajl_tree.h>
 #include "daemon.h"
 #include "error.h"
 
@@ -15,22 +21,51 @@ struct router;
 #define NETWORKS_DEFAULT_SUBNET "172.17.0.0/16"
 #define NETWORKS_DEFAULT_GATEWAY "172.17.0.1"
 
+/* Docker's option keys.  */
+#define NETWORK_OPT_BRIDGE_NAME "com.docker.network.bridge.name"
+#define NETWORK_OPT_ICC "com.docker.network.bridge.enable_icc"
+#define NETWORK_OPT_MASQUERADE "com.docker.network.bridge.enable_ip_masquerade"
+#define NETWORK_OPT_MTU "com.docker.network.driver.mtu"
+
 struct network;
 
-/* Loads or creates the three networks and sets up the default bridge:
-   the device, forwarding, and the nftables table.  */
+/* Loads the networks (creating the three built-ins the first time) and
+   sets up their bridges, forwarding and the nftables table.  */
 int networks_init (struct daemon *d, skiff_error_t *err);
 void networks_free (struct daemon *d);
 
 /* By name, full id or unique id prefix; "default" is the bridge.  */
 struct network *networks_find (struct daemon *d, const char *ref);
+size_t networks_count (struct daemon *d);
+struct network *networks_at (struct daemon *d, size_t i);
+
 const char *network_name (const struct network *n);
 const char *network_id (const struct network *n);
 const char *network_driver (const struct network *n); /* "bridge", "host" or "null" */
 const char *network_bridge (const struct network *n); /* device, NULL when none */
 const char *networks_created (const struct network *n);
-const char *networks_subnet (const struct network *n);  /* bridge networks */
+const char *networks_subnet (const struct network *n);  /* bridge networks, else "" */
 const char *networks_gateway (const struct network *n);
+const char *networks_ip_range (const struct network *n); /* "" when none */
+/* bridge, host and none: they cannot be removed.  */
+bool network_is_builtin (const struct network *n);
+/* A bridge network other than the default: its containers get the
+   embedded DNS server, aliases, and may connect and disconnect.  */
+bool network_is_user_defined (const struct network *n);
+bool network_internal (const struct network *n);
+bool network_attachable (const struct network *n);
+int network_mtu (const struct network *n);
+/* Driver options and labels as JSON object texts ("{}" when none).  */
+const char *network_options (const struct network *n);
+const char *network_labels (const struct network *n);
+
+/* POST /networks/create: checks the request as Docker does (name, driver,
+   IPAM, options), then creates the bridge, the pool and the file.  Errors
+   carry Docker's HTTP status and message; on error nothing is left.  */
+int networks_create (struct daemon *d, yajl_val body, struct network **out, skiff_error_t *err);
+/* Removes a user-defined network that no running container uses (403
+   naming the containers otherwise): its bridge, file and rules.  */
+int networks_remove (struct daemon *d, struct network *n, skiff_error_t *err);
 
 /* An address for a container on a bridge network (want: a requested
    --ip, or NULL); the pool is saved.  gateway and prefix describe the

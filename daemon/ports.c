@@ -101,10 +101,10 @@ ports_resolve (struct daemon *d, struct ctr *c, char **ports_json, skiff_error_t
     return 0;
 
   for (i = 0; i < d->n_containers; i++)
-    if (d->containers[i] != c && containers_is_running (d->containers[i]) && d->containers[i]->rec->ep.ports)
+    if (d->containers[i] != c && containers_is_running (d->containers[i]) && d->containers[i]->rec->ports)
       {
         cleanup_json yajl_val p = NULL;
-        if (json_parse (d->containers[i]->rec->ep.ports, &p, NULL) == 0)
+        if (json_parse (d->containers[i]->rec->ports, &p, NULL) == 0)
           each_binding (p, add_held, &held);
       }
 
@@ -224,11 +224,12 @@ ports_collect (struct daemon *d, struct nft_port **ports, size_t *n, char ***sto
     {
       struct ctr *x = d->containers[i];
       cleanup_json yajl_val p = NULL;
-      if (!containers_is_running (x) || x->rec->ep.ports == NULL || x->rec->ep.ip == NULL)
+      /* Ports are published to the address on the first network.  */
+      if (!containers_is_running (x) || x->rec->ports == NULL || x->rec->n_eps == 0)
         continue;
-      if (json_parse (x->rec->ep.ports, &p, NULL) < 0)
+      if (json_parse (x->rec->ports, &p, NULL) < 0)
         continue;
-      c.container_ip = keep (&c, x->rec->ep.ip);
+      c.container_ip = keep (&c, x->rec->eps[0].ip);
       each_binding (p, add_nft, &c);
     }
   if (c.failed)

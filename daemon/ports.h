@@ -1,4 +1,4 @@
-/* Published ports of containers on the default bridge: the effective
+/* Published ports of containers on bridge networks: the effective
    bindings of a container (HostConfig.PortBindings, ephemeral host ports
    for "" and for -P), as Docker's NetworkSettings.Ports, and the nftables
    view of all of them.  */

@@ -24,13 +24,90 @@ void
 record_endpoint_clear (struct record_endpoint *ep)
 {
   free (ep->network);
+  free (ep->network_id);
   free (ep->endpoint_id);
   free (ep->ip);
   free (ep->gateway);
   free (ep->mac);
+  free (ep->ifname);
   free (ep->host_ifname);
-  free (ep->ports);
+  cleanup_strvp (&ep->aliases);
   memset (ep, 0, sizeof (*ep));
+}
+
+void
+record_endpoints_clear (struct record *r)
+{
+  size_t i;
+  for (i = 0; i < r->n_eps; i++)
+    record_endpoint_clear (&r->eps[i]);
+  free (r->eps);
+  r->eps = NULL;
+  r->n_eps = 0;
+  free (r->ports);
+  r->ports = NULL;
+}
+
+static char *
+dup_or_empty (const char *s)
+{
+  return strdup (s ? s : "");
+}
+
+int
+record_endpoint_add (struct record *r, const struct record_endpoint *ep)
+{
+  struct record_endpoint *grown = realloc (r->eps, (r->n_eps + 1) * sizeof (*grown)), *e;
+  size_t i, n = 0;
+
+  if (grown == NULL)
+    return -1;
+  r->eps = grown;
+  e = &r->eps[r->n_eps];
+  memset (e, 0, sizeof (*e));
+  e->network = dup_or_empty (ep->network);
+  e->network_id = dup_or_empty (ep->network_id);
+  e->endpoint_id = dup_or_empty (ep->endpoint_id);
+  e->ip = dup_or_empty (ep->ip);
+  e->gateway = dup_or_empty (ep->gateway);
+  e->mac = dup_or_empty (ep->mac);
+  e->ifname = dup_or_empty (ep->ifname);
+  e->host_ifname = dup_or_empty (ep->host_ifname);
+  e->prefix = ep->prefix;
+  while (ep->aliases && ep->aliases[n])
+    n++;
+  e->aliases = calloc (n + 1, sizeof (char *));
+  for (i = 0; e->aliases && i < n; i++)
+    if ((e->aliases[i] = strdup (ep->aliases[i])) == NULL)
+      break;
+  if (!e->network || !e->network_id || !e->endpoint_id || !e->ip || !e->gateway || !e->mac || !e->ifname
+      || !e->host_ifname || !e->aliases || i < n)
+    {
+      record_endpoint_clear (e);
+      return -1;
+    }
+  r->n_eps++;
+  return 0;
+}
+
+void
+record_endpoint_remove (struct record *r, size_t i)
+{
+  if (i >= r->n_eps)
+    return;
+  record_endpoint_clear (&r->eps[i]);
+  memmove (&r->eps[i], &r->eps[i + 1], (r->n_eps - i - 1) * sizeof (r->eps[0]));
+  r->n_eps--;
+}
+
+struct record_endpoint *
+record_endpoint_on (const struct record *r, const char *network)
+{
+  size_t i;
+  for (i = 0; i < r->n_eps; i++)
+    if (strcmp (r->eps[i].network, network) == 0)
+      return &r->eps[i];
+  return NULL;
 }
 
 void
@@ -38,7 +115,8 @@ record_free (struct record *r)
 {
   if (r == NULL)
     return;
-  record_endpoint_clear (&r->ep);
+  record_endpoints_clear (r);
+  free (r->endpoints_config);
   free (r->name);
   free (r->created);
   free (r->image_id);
@@ -69,12 +147,33 @@ record_set_status (struct record *r, const char *status)
   snprintf (r->state.status, sizeof (r->state.status), "%s", status);
 }
 
-/* Embeds a JSON text as a value (it was produced or validated by us).  */
+static void
+gen_endpoint (yajl_gen g, const struct record_endpoint *ep)
+{
+  size_t i;
+  yajl_gen_map_open (g);
+  json_gen_kv_str (g, "Network", ep->network);
+  json_gen_kv_str (g, "NetworkID", ep->network_id);
+  json_gen_kv_str (g, "EndpointID", ep->endpoint_id);
+  json_gen_kv_str (g, "IPAddress", ep->ip);
+  json_gen_kv_str (g, "Gateway", ep->gateway);
+  json_gen_kv_str (g, "MacAddress", ep->mac);
+  json_gen_kv_int (g, "IPPrefixLen", ep->prefix);
+  json_gen_kv_str (g, "Ifname", ep->ifname);
+  json_gen_kv_str (g, "HostIfname", ep->host_ifname);
+  json_gen_str (g, "Aliases");
+  yajl_gen_array_open (g);
+  for (i = 0; ep->aliases && ep->aliases[i]; i++)
+    json_gen_str (g, ep->aliases[i]);
+  yajl_gen_array_close (g);
+  yajl_gen_map_close (g);
+}
 
 char *
 record_to_json (const struct record *r)
 {
   cleanup_gen yajl_gen g = json_gen_new (false);
+  size_t i;
   if (g == NULL)
     return NULL;
   yajl_gen_map_open (g);
@@ -101,21 +200,15 @@ record_to_json (const struct record *r)
   json_gen_kv_str (g, "HostsPath", r->hosts_path);
   json_gen_kv_str (g, "HostnamePath", r->hostname_path);
   json_gen_kv_str (g, "ResolvConfPath", r->resolv_conf_path);
-  if (r->ep.network)
-    {
-      json_gen_str (g, "Endpoint");
-      yajl_gen_map_open (g);
-      json_gen_kv_str (g, "Network", r->ep.network);
-      json_gen_kv_str (g, "EndpointID", r->ep.endpoint_id);
-      json_gen_kv_str (g, "IPAddress", r->ep.ip);
-      json_gen_kv_str (g, "Gateway", r->ep.gateway);
-      json_gen_kv_str (g, "MacAddress", r->ep.mac);
-      json_gen_kv_int (g, "IPPrefixLen", r->ep.prefix);
-      json_gen_kv_str (g, "HostIfname", r->ep.host_ifname);
-      if (r->ep.ports)
-        json_gen_kv_raw (g, "Ports", r->ep.ports);
-      yajl_gen_map_close (g);
-    }
+  if (r->endpoints_config)
+    json_gen_kv_raw (g, "EndpointsConfig", r->endpoints_config);
+  if (r->ports)
+    json_gen_kv_raw (g, "Ports", r->ports);
+  json_gen_str (g, "Endpoints");
+  yajl_gen_array_open (g);
+  for (i = 0; i < r->n_eps; i++)
+    gen_endpoint (g, &r->eps[i]);
+  yajl_gen_array_close (g);
   yajl_gen_map_close (g);
   return json_gen_steal (g, NULL);
 }
@@ -133,6 +226,48 @@ member_text (yajl_val obj, const char *key)
     return NULL;
   json_gen_value (g, v);
   return json_gen_steal (g, NULL);
+}
+
+static int
+endpoint_from_json (yajl_val v, struct record_endpoint *ep, skiff_error_t *err)
+{
+  int64_t prefix = 0;
+  if (json_get_string_req (v, "Network", "Endpoints.Network", &ep->network, err) < 0
+      || json_get_string (v, "NetworkID", "Endpoints.NetworkID", &ep->network_id, err) < 0
+      || json_get_string (v, "EndpointID", "Endpoints.EndpointID", &ep->endpoint_id, err) < 0
+      || json_get_string_req (v, "IPAddress", "Endpoints.IPAddress", &ep->ip, err) < 0
+      || json_get_string (v, "Gateway", "Endpoints.Gateway", &ep->gateway, err) < 0
+      || json_get_string (v, "MacAddress", "Endpoints.MacAddress", &ep->mac, err) < 0
+      || json_get_int64 (v, "IPPrefixLen", "Endpoints.IPPrefixLen", &prefix, NULL, err) < 0
+      || json_get_string (v, "Ifname", "Endpoints.Ifname", &ep->ifname, err) < 0
+      || json_get_string (v, "HostIfname", "Endpoints.HostIfname", &ep->host_ifname, err) < 0
+      || json_get_strv (v, "Aliases", "Endpoints.Aliases", &ep->aliases, NULL, err) < 0)
+    return -1;
+  if (prefix < 0 || prefix > 32)
+    return skiff_error_make (err, 0, "Endpoints.IPPrefixLen: %lld is not a prefix length", (long long) prefix);
+  ep->prefix = (int) prefix;
+  return 0;
+}
+
+static int
+endpoints_from_json (yajl_val tree, struct record *r, skiff_error_t *err)
+{
+  yajl_val arr;
+  size_t i;
+
+  if (json_get_array (tree, "Endpoints", "Endpoints", &arr, err) < 0)
+    return -1;
+  for (i = 0; arr && i < arr->u.array.len; i++)
+    {
+      struct record_endpoint ep = { 0 };
+      int ret = endpoint_from_json (arr->u.array.values[i], &ep, err);
+      if (ret == 0 && record_endpoint_add (r, &ep) < 0)
+        ret = skiff_error_make (err, ENOMEM, "record");
+      record_endpoint_clear (&ep);
+      if (ret < 0)
+        return -1;
+    }
+  return 0;
 }
 
 int
@@ -168,23 +303,10 @@ record_from_json (const char *text, struct record **out, skiff_error_t *err)
   r->restart_count = (int) (json_get (tree, "RestartCount") ? v : 0);
   r->config = member_text (tree, "Config");
   r->host_config = member_text (tree, "HostConfig");
-  {
-    yajl_val ep;
-    int64_t prefix = 0;
-    if (json_get_object (tree, "Endpoint", "Endpoint", &ep, err) < 0)
-      return -1;
-    if (ep
-        && (json_get_string (ep, "Network", "Endpoint.Network", &r->ep.network, err) < 0
-            || json_get_string (ep, "EndpointID", "Endpoint.EndpointID", &r->ep.endpoint_id, err) < 0
-            || json_get_string (ep, "IPAddress", "Endpoint.IPAddress", &r->ep.ip, err) < 0
-            || json_get_string (ep, "Gateway", "Endpoint.Gateway", &r->ep.gateway, err) < 0
-            || json_get_string (ep, "MacAddress", "Endpoint.MacAddress", &r->ep.mac, err) < 0
-            || json_get_int64 (ep, "IPPrefixLen", "Endpoint.IPPrefixLen", &prefix, NULL, err) < 0
-            || json_get_string (ep, "HostIfname", "Endpoint.HostIfname", &r->ep.host_ifname, err) < 0))
-      return -1;
-    r->ep.prefix = (int) prefix;
-    r->ep.ports = member_text (ep, "Ports");
-  }
+  r->endpoints_config = member_text (tree, "EndpointsConfig");
+  r->ports = member_text (tree, "Ports");
+  if (endpoints_from_json (tree, r, err) < 0)
+    return -1;
   if (json_get_object (tree, "State", "State", &st, err) < 0)
     return -1;
   if (st)

@@ -20,15 +20,18 @@ struct record_state
   char *finished_at;
 };
 
-/* The container's interface on a bridge network while it runs.  */
+/* One interface of the container on a bridge network while it runs.  */
 struct record_endpoint
 {
-  char *network;     /* network name; NULL when none */
+  char *network;     /* network name */
+  char *network_id;
   char *endpoint_id; /* 64 hex */
-  char *ip, *gateway, *mac;
+  char *ip, *gateway, *mac; /* gateway "" when the route goes elsewhere */
   int prefix;
+  char *ifname;      /* inside the container: eth0, eth1, ... */
   char *host_ifname; /* the host end of its veth pair */
-  char *ports;       /* published ports, Docker's NetworkSettings.Ports JSON */
+  char **aliases;    /* names the embedded DNS answers on this network
+                        (the container's own name and short id aside) */
 };
 
 struct record
@@ -44,10 +47,26 @@ struct record
   int restart_count;
   bool manually_stopped; /* for unless-stopped and restarts at daemon start */
   char *log_path, *hosts_path, *hostname_path, *resolv_conf_path;
-  struct record_endpoint ep;
+  /* The networks asked for besides HostConfig.NetworkMode's, and the
+     endpoint settings of every one of them: Docker's
+     NetworkingConfig.EndpointsConfig JSON object, or NULL.  */
+  char *endpoints_config;
+  /* While it runs: its interfaces (the NetworkMode network's first) and
+     its published ports (Docker's NetworkSettings.Ports JSON, or NULL).  */
+  struct record_endpoint *eps;
+  size_t n_eps;
+  char *ports;
 };
 
 void record_endpoint_clear (struct record_endpoint *ep);
+/* Clears eps and ports.  */
+void record_endpoints_clear (struct record *r);
+/* Appends a copy of ep's strings; <0 without memory.  */
+int record_endpoint_add (struct record *r, const struct record_endpoint *ep);
+/* Removes eps[i] (freeing it).  */
+void record_endpoint_remove (struct record *r, size_t i);
+/* The endpoint on network (by name), or NULL.  */
+struct record_endpoint *record_endpoint_on (const struct record *r, const char *network);
 
 struct record *record_new (void);
 void record_free (struct record *r);

@@ -126,16 +126,16 @@ copy_file (const char *from, const char *to, skiff_error_t *err)
   return write_text (to, text, err);
 }
 
-/* The host's resolv.conf without loopback name servers, which mean
-   nothing in another network namespace; Docker's fallback when none is
-   left is Google's public servers.  */
+/* The host's resolv.conf with its name server lines replaced: by
+   127.0.0.11 and Docker's "options ndots:0" for the embedded DNS, else by
+   the given servers (Docker's fallback when there are none is Google's
+   public servers).  */
 static char *
-filtered_resolv_conf (void)
+container_resolv_conf (const struct sandbox_etc *e)
 {
   cleanup_free char *text = NULL;
   char *out = NULL, *line, *save = NULL;
-  size_t len = 0;
-  bool has_ns = false;
+  size_t len = 0, i;
   FILE *f;
 
   if (fs_read_file ("/etc/resolv.conf", &text, NULL, NULL) < 0)
@@ -147,43 +147,46 @@ filtered_resolv_conf (void)
     return NULL;
   for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     {
-      char ns[128];
-      if (sscanf (line, " nameserver %127s", ns) == 1)
-        {
-          if (strncmp (ns, "127.", 4) == 0 || strcmp (ns, "::1") == 0)
-            continue;
-          has_ns = true;
-        }
+      char word[16];
+      if (sscanf (line, " %15s", word) == 1 && strcmp (word, "nameserver") == 0)
+        continue;
+      if (e->embedded_dns && sscanf (line, " %15s", word) == 1 && strcmp (word, "options") == 0)
+        continue;
       fprintf (f, "%s\n", line);
     }
-  if (!has_ns)
-    fprintf (f, "\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+  if (e->embedded_dns)
+    fprintf (f, "nameserver 127.0.0.11\noptions ndots:0\n");
+  else if (e->dns && e->dns[0])
+    for (i = 0; e->dns[i]; i++)
+      fprintf (f, "nameserver %s\n", e->dns[i]);
+  else
+    fprintf (f, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
   fclose (f);
   return out;
 }
 
 int
-sandbox_write_etc (const char *hosts, const char *hostname_path, const char *resolv, const char *hostname,
-                   bool host_network, const char *ip, skiff_error_t *err)
+sandbox_write_etc (const struct sandbox_etc *e, skiff_error_t *err)
 {
   cleanup_free char *hn = NULL, *rc = NULL, *own = NULL;
+  const char *ip = e->ip;
 
-  if (asprintf (&hn, "%s\n", hostname) < 0)
+  if (asprintf (&hn, "%s\n", e->hostname) < 0)
     return skiff_error_make (err, ENOMEM, "hostname");
-  if (write_text (hostname_path, hn, err) < 0)
+  if (write_text (e->hostname_path, hn, err) < 0)
     return -1;
-  if (host_network)
-    return copy_file ("/etc/hosts", hosts, err) < 0 ? -1 : copy_file ("/etc/resolv.conf", resolv, err);
+  if (e->host_network)
+    return copy_file ("/etc/hosts", e->hosts, err) < 0 ? -1 : copy_file ("/etc/resolv.conf", e->resolv, err);
   if (asprintf (&own,
                 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
                 "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n%s%s%s%s",
-                ip ? ip : "", ip ? "\t" : "", ip ? hostname : "", ip ? "\n" : "")
+                ip ? ip : "", ip ? "\t" : "", ip ? e->hostname : "", ip ? "\n" : "")
       < 0)
     return skiff_error_make (err, ENOMEM, "hosts");
-  if (write_text (hosts, own, err) < 0)
+  if (write_text (e->hosts, own, err) < 0)
     return -1;
-  rc = filtered_resolv_conf ();
+  rc = container_resolv_conf (e);
   if (rc == NULL)
     return skiff_error_make (err, ENOMEM, "resolv.conf");
-  return write_text (resolv, rc, err);
+  return write_text (e->resolv, rc, err);
 }

@@ -13,11 +13,23 @@ int sandbox_netns_create (const char *path, skiff_error_t *err);
 /* Unmounts and removes it; a missing one is fine.  */
 int sandbox_netns_remove (const char *path, skiff_error_t *err);
 
-/* Writes hosts, hostname and resolv.conf for a container.  host_network:
-   copies of the host's files; otherwise localhost entries and the host's
-   resolv.conf without loopback name servers (as Docker does); ip, when
-   given, is the container's address, listed with its hostname.  */
-int sandbox_write_etc (const char *hosts, const char *hostname_path, const char *resolv, const char *hostname,
-                       bool host_network, const char *ip, skiff_error_t *err);
+/* What a container's /etc/hosts, /etc/hostname and /etc/resolv.conf say.  */
+struct sandbox_etc
+{
+  const char *hosts, *hostname_path, *resolv; /* the files to write */
+  const char *hostname;
+  bool host_network;  /* copies of the host's files */
+  const char *ip;     /* the container's address, listed with its
+                         hostname; NULL: none */
+  bool embedded_dns;  /* resolv.conf names 127.0.0.11 (user-defined
+                         networks) */
+  const char *const *dns; /* else the name servers it names (NULL or
+                             empty: Docker's fallback, Google's) */
+};
+
+/* Writes the three files.  resolv.conf keeps the host's search and options
+   lines (not its options when the embedded DNS is used) and replaces its
+   name servers.  */
+int sandbox_write_etc (const struct sandbox_etc *e, skiff_error_t *err);
 
 #endif

@@ -8,12 +8,7 @@ setup_file() { daemon_setup_file; }
 teardown_file() { daemon_teardown_file; }
 setup() { skiff_require_root; }
 
-teardown() {
-  [ -z "$SKIFF_SKIP_REASON" ] || return 0
-  local ids
-  ids=$(skiff ps -aq 2>/dev/null) || true
-  [ -z "$ids" ] || skiff rm -f $ids >/dev/null 2>&1 || true
-}
+teardown() { daemon_remove_containers; }
 
 @test "the daemon makes bridge skiff0 with 172.17.0.1/16 in its host" {
   run in_host ip -4 -o addr show skiff0
@@ -110,12 +105,6 @@ teardown() {
   run skiff network inspect bridge
   [ "$status" -eq 0 ]
   echo "$output" | jq -e '.[0].Name == "bridge" and .[0].IPAM.Config[0].Subnet == "172.17.0.0/16"'
-}
-
-@test "user-defined networks say clearly that they are not there yet" {
-  run skiff network create mynet
-  [ "$status" -ne 0 ]
-  [[ "$output" == *"not supported yet"* ]]
 }
 
 # A web server: busybox httpd serving a page that names the container.

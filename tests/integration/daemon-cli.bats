@@ -9,12 +9,7 @@ setup_file() { daemon_setup_file; }
 teardown_file() { daemon_teardown_file; }
 setup() { skiff_require_root; }
 
-teardown() {
-  [ -z "$SKIFF_SKIP_REASON" ] || return 0
-  local ids
-  ids=$(skiff ps -aq 2>/dev/null) || true
-  [ -z "$ids" ] || skiff rm -f $ids >/dev/null 2>&1 || true
-}
+teardown() { daemon_remove_containers; }
 
 r() { skiff run --rm --network none "$@"; }
 

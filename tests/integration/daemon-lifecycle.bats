@@ -8,13 +8,8 @@ setup_file() { daemon_setup_file; }
 teardown_file() { daemon_teardown_file; }
 setup() { skiff_require_root; }
 
-teardown() {
-  [ -z "$SKIFF_SKIP_REASON" ] || return 0
-  # Containers a test left behind must not leak into the next one.
-  local ids
-  ids=$(skiff ps -aq 2>/dev/null) || true
-  [ -z "$ids" ] || skiff rm -f $ids >/dev/null 2>&1 || true
-}
+# Containers a test left behind must not leak into the next one.
+teardown() { daemon_remove_containers; }
 
 @test "version and info answer with the daemon's API version" {
   run skiff version

@@ -11,6 +11,7 @@
 # SKIFF_SECCOMP_PROFILE.
 #
 # Functions: daemon_start, daemon_stop, daemon_kill9, daemon_cleanup,
+# daemon_remove_containers (a test's teardown),
 # skiff (the CLI on this daemon), api (curl on the socket),
 # import_alpine, in_host (a command in the daemon's network namespace).
 
@@ -123,6 +124,14 @@ daemon_cleanup() {
 
 skiff() {
   "$SKIFF" -H "unix://$D_SOCK" "$@"
+}
+
+# A test's teardown: removes every container of the daemon.
+daemon_remove_containers() {
+  [ -z "$SKIFF_SKIP_REASON" ] || return 0
+  local ids
+  ids=$(skiff ps -aq 2>/dev/null) || true
+  [ -z "$ids" ] || skiff rm -f $ids >/dev/null 2>&1 || true
 }
 
 # api METHOD PATH [curl args]: prints the body; the status is in $API_STATUS.
