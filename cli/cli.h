@@ -79,6 +79,7 @@ int cmd_container_inspect (struct cli_ctx *ctx, int argc, char **argv);
 int cmd_image_inspect (struct cli_ctx *ctx, int argc, char **argv);
 int cmd_wait (struct cli_ctx *ctx, int argc, char **argv);
 int cmd_top (struct cli_ctx *ctx, int argc, char **argv);
+int cmd_port (struct cli_ctx *ctx, int argc, char **argv);
 int cmd_container_prune (struct cli_ctx *ctx, int argc, char **argv);
 int cmd_logs (struct cli_ctx *ctx, int argc, char **argv);
 int cmd_exec (struct cli_ctx *ctx, int argc, char **argv);

@@ -78,6 +78,7 @@ static const struct command top_commands[] = {
      "  -i, --input string   Read from tar archive file, instead of STDIN\n"
      "  -q, --quiet          Suppress the load output\n"),
   C ("logs", cmd_logs, "[OPTIONS] CONTAINER", "Fetch the logs of a container", logs_options),
+  C ("port", cmd_port, "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container", ""),
   C ("ps", cmd_ps, "[OPTIONS]", "List containers", ps_options),
   C ("restart", cmd_restart, "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers",
      "  -t, --time int   Seconds to wait for stop before killing the container (default 10)\n"),
@@ -119,6 +120,7 @@ static const struct command container_commands[] = {
   C ("ls", cmd_ps, "[OPTIONS]", "List containers", ps_options),
   C ("list", cmd_ps, "[OPTIONS]", "List containers", ps_options),
   C ("ps", cmd_ps, "[OPTIONS]", "List containers", ps_options),
+  C ("port", cmd_port, "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container", ""),
   C ("prune", cmd_container_prune, "[OPTIONS]", "Remove all stopped containers",
      "      --filter filter   Provide filter values (e.g. 'until=<timestamp>')\n"
      "  -f, --force           Do not prompt for confirmation\n"),

@@ -125,6 +125,13 @@ _run_web() {
   [[ "$output" == *"0.0.0.0:8080->80/tcp"* ]]
   run api GET /containers/web/json
   echo "$output" | jq -e '.NetworkSettings.Ports["80/tcp"][0].HostPort == "8080"'
+  run skiff port web
+  [ "$output" = "80/tcp -> 0.0.0.0:8080" ]
+  run skiff port web 80
+  [ "$output" = "0.0.0.0:8080" ]
+  run skiff container port web 81/udp
+  [ "$status" -eq 1 ]
+  [ "$output" = "Error: No public port '81/udp' published for web" ]
   # a second container cannot take the same host port
   run _run_web web2 -p 8080:80
   [ "$status" -ne 0 ]

@@ -228,3 +228,35 @@ teardown() {
   ip3=$(api GET /containers/k3/json | jq -r .NetworkSettings.Networks.mynet.IPAddress)
   [ "$ip3" != "$ip2" ]
 }
+
+@test "the docker CLI creates a network, runs containers that ping each other by name, and removes it" {
+  command -v docker >/dev/null || skip "no docker CLI"
+  export DOCKER_HOST=unix://$D_SOCK
+  run docker network create --subnet 10.66.0.0/24 dnet
+  [ "$status" -eq 0 ]
+  docker run -dit --name d1 --network dnet alpine ash >/dev/null
+  run docker run --rm --network dnet alpine ping -c 1 -W 2 d1
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"PING d1 (10.66.0.2)"* ]]
+  run docker inspect d1 --format '{{.NetworkSettings.Networks.dnet.IPAddress}}'
+  [ "$output" = "10.66.0.2" ]
+  run docker network inspect dnet --format '{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}'
+  [ "$output" = "d1 10.66.0.2/24" ]
+  docker rm -f d1 >/dev/null
+  run docker network rm dnet
+  [ "$status" -eq 0 ]
+  run docker network ls --filter type=custom -q
+  [ -z "$output" ]
+}
+
+@test "a port published from a user-defined network answers the host and containers of other networks" {
+  skiff network create mynet >/dev/null
+  id=$(skiff run -d --network mynet -p 8081:80 --name web alpine sh -c \
+    'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www')
+  _answers() { in_host curl -sf --max-time 2 "http://127.0.0.1:8081/" | grep -q "hello from ${id:0:12}"; }
+  wait_for _answers
+  run skiff run --rm alpine sh -c 'printf "GET / HTTP/1.0\r\n\r\n" | nc -w 3 172.17.0.1 8081'
+  [[ "$output" == *"hello from ${id:0:12}"* ]]
+  run skiff port web
+  [ "$output" = "80/tcp -> 0.0.0.0:8081" ]
+}

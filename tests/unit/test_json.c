@@ -531,6 +531,28 @@ test_gen_null_value (void **state)
   assert_string_equal (s, "[null]");
 }
 
+static void
+test_object_text (void **state)
+{
+  yajl_val v = NULL, arr = NULL;
+  char *t;
+  (void) state;
+  assert_int_equal (json_parse ("{\"a\": {\"b\": [1, \"x\"]}}", &v, NULL), 0);
+  t = json_object_text (v);
+  assert_string_equal (t, "{\"a\":{\"b\":[1,\"x\"]}}");
+  free (t);
+  t = json_object_text (NULL);
+  assert_string_equal (t, "{}");
+  free (t);
+  /* not an object: the empty one */
+  assert_int_equal (json_parse ("[1]", &arr, NULL), 0);
+  t = json_object_text (arr);
+  assert_string_equal (t, "{}");
+  free (t);
+  yajl_tree_free (v);
+  yajl_tree_free (arr);
+}
+
 int
 main (void)
 {
@@ -551,6 +573,7 @@ main (void)
     cmocka_unit_test (test_gen_round_trip_reparse),
     cmocka_unit_test (test_gen_helpers),
     cmocka_unit_test (test_gen_null_value),
+    cmocka_unit_test (test_object_text),
   };
   return cmocka_run_group_tests_name ("json", tests, NULL, NULL);
 }
