@@ -108,6 +108,7 @@ struct attach_opts
   bool tty;
   const char *detach_keys;  /* NULL: default */
   bool sig_proxy;
+  bool redraw;              /* see stream_opts.redraw */
 };
 /* Opens the hijacked attach connection of a container.  */
 struct raw_http;

@@ -147,7 +147,9 @@ cmd_attach (struct cli_ctx *ctx, int argc, char **argv)
   };
   cleanup_json yajl_val info = NULL;
   skiff_error_t err = NULL;
-  struct attach_opts a = { .stdout_ = true, .stderr_ = true, .sig_proxy = true };
+  /* redraw: the shell of a container attached to a second time shows its
+     prompt again, as with docker attach.  */
+  struct attach_opts a = { .stdout_ = true, .stderr_ = true, .sig_proxy = true, .redraw = true };
   bool no_stdin = false;
   yajl_val state;
   int c;

@@ -129,6 +129,7 @@ cli_attach_stream (struct cli_ctx *ctx, struct raw_http *h, const char *resize_p
   o.ndetach = nkeys;
   if (a->tty && resize_prefix)
     o.resize = on_resize;
+  o.redraw = a->redraw;
   if (a->sig_proxy && !a->tty && kill_id)
     o.signal = on_signal;
   fflush (stdout);

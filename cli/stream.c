@@ -408,11 +408,14 @@ handle_output (const struct stream_opts *o, struct demux *d, const char *buf, si
 }
 
 static void
-report_size (const struct stream_opts *o)
+report_size (const struct stream_opts *o, bool redraw)
 {
   struct winsize ws;
-  if (ioctl (o->out_fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
-    o->resize (o->opaque, ws.ws_row, ws.ws_col);
+  if (ioctl (o->out_fd, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0 || ws.ws_col == 0)
+    return;
+  if (redraw)
+    o->resize (o->opaque, ws.ws_row + 1, ws.ws_col + 1);
+  o->resize (o->opaque, ws.ws_row, ws.ws_col);
 }
 
 struct term_restore
@@ -488,7 +491,7 @@ stream_run (int fd, const char *pending, size_t pending_len, const struct stream
       term.active = true;
     }
   if (o->resize && out_tty)
-    report_size (o);
+    report_size (o, o->redraw);
 
   if (handle_output (o, &d, pending, pending_len, err) < 0)
     return -1;
@@ -526,7 +529,7 @@ stream_run (int fd, const char *pending, size_t pending_len, const struct stream
           if (read (sfd, &si, sizeof (si)) == (ssize_t) sizeof (si))
             {
               if ((int) si.ssi_signo == SIGWINCH)
-                report_size (o);
+                report_size (o, false);
               else if (o->signal)
                 o->signal (o->opaque, si.ssi_signo);
             }

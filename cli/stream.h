@@ -97,6 +97,10 @@ struct stream_opts
   size_t ndetach;
   /* Called at the start and on SIGWINCH when the local stdout is a tty. */
   void (*resize) (void *opaque, unsigned rows, unsigned cols);
+  /* The first size sent is one row and one column bigger than the real
+     one, which follows: a program already at that size gets SIGWINCH and
+     redraws (docker attach's trick to show a shell's prompt again).  */
+  bool redraw;
   /* Called for SIGINT, SIGTERM, ... when not NULL (signal proxy).  */
   void (*signal) (void *opaque, int signo);
   void *opaque;

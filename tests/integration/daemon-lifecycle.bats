@@ -89,6 +89,18 @@ teardown() { daemon_remove_containers; }
   [ "$(ctr_status att)" = "running" ]
 }
 
+@test "attach shows the waiting shell's prompt again, as docker attach does" {
+  skiff run -dit --name prompt --network none alpine ash >/dev/null
+  # A terminal of the same size twice, nothing typed but the detach keys:
+  # the second time, only the resize trick makes ash print its prompt.
+  for i in 1 2; do
+    run bash -c "(sleep 0.5; printf '\020\021') |
+                 script -qfec 'stty rows 24 cols 80; $SKIFF -H unix://$D_SOCK attach prompt' /dev/null"
+  done
+  [[ "$output" == *"/ # "* ]]
+  [ "$(ctr_status prompt)" = "running" ]
+}
+
 @test "logs show what the container printed" {
   skiff run --name lg --network none alpine sh -c 'echo out-line; echo err-line >&2'
   run skiff logs lg
