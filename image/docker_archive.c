@@ -385,7 +385,6 @@ struct assoc
   char **tags; /* familiar "repo:tag" */
   struct store_image img;
   char **layer_files; /* hard links in the staging dir */
-  char top[65];       /* v1 id of the top layer, "" without layers */
 };
 
 struct assocs
@@ -568,156 +567,190 @@ copy_layer (const char *path, struct archive *out, int64_t *size, skiff_error_t 
   return 0;
 }
 
-/* The legacy layer directory name (Docker's v1 id): derived from the
-   chain, so the same layer gets the same directory in every image.  */
+/* A layer as an uncompressed blob, blobs/sha256/<diff id>, once per
+   archive; its size goes to *size.  */
 static int
-v1_id (const char *chain_id, char out[65], skiff_error_t *err)
-{
-  cleanup_free char *seed = NULL;
-  if (asprintf (&seed, "skiff-v1 %s", chain_id) < 0)
-    return skiff_error_make (err, ENOMEM, "save");
-  return store_sha256_hex (seed, strlen (seed), out, err);
-}
-
-static int
-write_layer (struct archive *a, const char *file, const char *chain, const char *parent_chain,
-             char **written, skiff_error_t *err)
+write_layer_blob (struct archive *a, const char *file, const char *diff_id, char ***written, int64_t *size,
+                  skiff_error_t *err)
 {
   cleanup_free char *name = NULL;
-  cleanup_free char *json = NULL;
-  char v1[65], parent[65] = "";
-  int64_t size, copied;
+  int64_t copied;
 
-  if (v1_id (chain, v1, err) < 0 || (parent_chain && v1_id (parent_chain, parent, err) < 0))
+  if (asprintf (&name, "blobs/sha256/%s", diff_id + 7) < 0)
+    return skiff_error_make (err, ENOMEM, "save");
+  if (copy_layer (file, NULL, size, err) < 0)
     return -1;
-  if (strv_contains (written, v1))
+  if (strv_contains (*written, name))
     return 0;
-  if (asprintf (&json, "{\"id\":\"%s\",%s%s%s\"created\":\"1970-01-01T00:00:00Z\",\"container_config\":{\"Cmd\":null}}",
-                v1, parent[0] ? "\"parent\":\"" : "", parent, parent[0] ? "\"," : "")
-      < 0)
-    return skiff_error_make (err, ENOMEM, "save");
-  if (write_header (a, v1, AE_IFDIR, 0, err) < 0)
+  if (write_header (a, name, AE_IFREG, *size, err) < 0 || copy_layer (file, a, &copied, err) < 0)
     return -1;
-  if (asprintf (&name, "%s/VERSION", v1) < 0 || write_blob (a, name, "1.0", 3, err) < 0)
-    return -1;
-  free (name);
-  if (asprintf (&name, "%s/json", v1) < 0 || write_blob (a, name, json, strlen (json), err) < 0)
-    return -1;
-  free (name);
-  if (asprintf (&name, "%s/layer.tar", v1) < 0)
-    return skiff_error_make (err, ENOMEM, "save");
-  if (copy_layer (file, NULL, &size, err) < 0 || write_header (a, name, AE_IFREG, size, err) < 0
-      || copy_layer (file, a, &copied, err) < 0)
-    return -1;
-  if (copied != size)
+  if (copied != *size)
     return skiff_error_make (err, 0, "layer `%s` changed while saving", file);
-  return 0;
+  return strv_add (written, name) < 0 ? skiff_error_make (err, ENOMEM, "save") : 0;
 }
 
-/* repositories: {"alpine":{"latest":"<top layer v1 id>"}}, one object
-   per repository even when its tags name different images.  */
 static int
-gen_repositories (struct assocs *as, yajl_gen r, skiff_error_t *err)
+write_named_blob (struct archive *a, const char *digest_hex, const char *data, size_t len, char ***written,
+                  skiff_error_t *err)
 {
-  cleanup_strv char **repos = calloc (1, sizeof (char *));
-  size_t i, j, k, l;
-
-  if (repos == NULL)
+  cleanup_free char *name = NULL;
+  if (asprintf (&name, "blobs/sha256/%s", digest_hex) < 0)
     return skiff_error_make (err, ENOMEM, "save");
-  for (i = 0; i < as->n; i++)
-    for (j = 0; as->v[i].tags[j]; j++)
-      {
-        cleanup_free char *repo = strndup (as->v[i].tags[j], strrchr (as->v[i].tags[j], ':') - as->v[i].tags[j]);
-        if (repo == NULL || (!strv_contains (repos, repo) && strv_add (&repos, repo) < 0))
-          return skiff_error_make (err, ENOMEM, "save");
-      }
-  yajl_gen_map_open (r);
-  for (l = 0; repos[l]; l++)
+  if (strv_contains (*written, name))
+    return 0;
+  if (write_blob (a, name, data, len, err) < 0)
+    return -1;
+  return strv_add (written, name) < 0 ? skiff_error_make (err, ENOMEM, "save") : 0;
+}
+
+/* index.json entries for one image: one per tag, annotated as Docker 25
+   does, or one without annotations for an untagged image.  */
+static int
+gen_index_entries (yajl_gen ix, const struct assoc *x, const char *mdigest, size_t msize, skiff_error_t *err)
+{
+  size_t j;
+  for (j = 0; j == 0 || x->tags[j]; j++)
     {
-      size_t rl = strlen (repos[l]);
-      json_gen_str (r, repos[l]);
-      yajl_gen_map_open (r);
-      for (i = 0; i < as->n; i++)
-        for (k = 0; as->v[i].tags[k]; k++)
-          if ((size_t) (strrchr (as->v[i].tags[k], ':') - as->v[i].tags[k]) == rl
-              && strncmp (as->v[i].tags[k], repos[l], rl) == 0 && as->v[i].top[0])
-            json_gen_kv_str (r, as->v[i].tags[k] + rl + 1, as->v[i].top);
-      yajl_gen_map_close (r);
+      cleanup_image_ref struct image_ref ref = { 0 };
+      cleanup_free char *full = NULL;
+      yajl_gen_map_open (ix);
+      json_gen_kv_str (ix, "mediaType", "application/vnd.oci.image.manifest.v1+json");
+      json_gen_kv_str (ix, "digest", mdigest);
+      json_gen_kv_int (ix, "size", (long long) msize);
+      if (x->tags[j])
+        {
+          if (image_ref_parse (x->tags[j], &ref, err) < 0 || (full = image_ref_string (&ref)) == NULL)
+            return -1;
+          json_gen_str (ix, "annotations");
+          yajl_gen_map_open (ix);
+          json_gen_kv_str (ix, "io.containerd.image.name", full);
+          json_gen_kv_str (ix, "org.opencontainers.image.ref.name", ref.tag ? ref.tag : "latest");
+          yajl_gen_map_close (ix);
+        }
+      yajl_gen_map_close (ix);
+      if (x->tags[j] == NULL)
+        break;
     }
-  yajl_gen_map_close (r);
   return 0;
 }
 
+/* One image: its blobs, its manifest.json entry (m) and index.json
+   entries (ix).  */
+static int
+write_image (struct archive *a, struct assoc *x, yajl_gen m, yajl_gen ix, char ***written, skiff_error_t *err)
+{
+  cleanup_gen yajl_gen om = json_gen_new (false);
+  cleanup_free char *otext = NULL;
+  char mhex[65], mdigest[72];
+  size_t j, olen;
+
+  if (om == NULL)
+    return skiff_error_make (err, ENOMEM, "save");
+  if (write_named_blob (a, x->id + 7, x->img.config, x->img.config_len, written, err) < 0)
+    return -1;
+  yajl_gen_map_open (om);
+  json_gen_kv_int (om, "schemaVersion", 2);
+  json_gen_kv_str (om, "mediaType", "application/vnd.oci.image.manifest.v1+json");
+  json_gen_str (om, "config");
+  yajl_gen_map_open (om);
+  json_gen_kv_str (om, "mediaType", "application/vnd.oci.image.config.v1+json");
+  json_gen_kv_str (om, "digest", x->id);
+  json_gen_kv_int (om, "size", (long long) x->img.config_len);
+  yajl_gen_map_close (om);
+  json_gen_str (om, "layers");
+  yajl_gen_array_open (om);
+
+  yajl_gen_map_open (m);
+  json_gen_str (m, "Config");
+  {
+    cleanup_free char *cname = NULL;
+    if (asprintf (&cname, "blobs/sha256/%s", x->id + 7) < 0)
+      return skiff_error_make (err, ENOMEM, "save");
+    json_gen_str (m, cname);
+  }
+  json_gen_str (m, "RepoTags");
+  if (x->tags[0] == NULL)
+    yajl_gen_null (m);
+  else
+    {
+      yajl_gen_array_open (m);
+      for (j = 0; x->tags[j]; j++)
+        json_gen_str (m, x->tags[j]);
+      yajl_gen_array_close (m);
+    }
+  json_gen_str (m, "Layers");
+  yajl_gen_array_open (m);
+  for (j = 0; j < x->img.n_layers; j++)
+    {
+      cleanup_free char *lname = NULL;
+      int64_t size;
+      if (write_layer_blob (a, x->layer_files[j], x->img.diff_ids[j], written, &size, err) < 0)
+        return -1;
+      if (asprintf (&lname, "blobs/sha256/%s", x->img.diff_ids[j] + 7) < 0)
+        return skiff_error_make (err, ENOMEM, "save");
+      json_gen_str (m, lname);
+      yajl_gen_map_open (om);
+      json_gen_kv_str (om, "mediaType", "application/vnd.oci.image.layer.v1.tar");
+      json_gen_kv_str (om, "digest", x->img.diff_ids[j]);
+      json_gen_kv_int (om, "size", (long long) size);
+      yajl_gen_map_close (om);
+    }
+  yajl_gen_array_close (m);
+  yajl_gen_map_close (m);
+  yajl_gen_array_close (om);
+  yajl_gen_map_close (om);
+
+  otext = json_gen_steal (om, &olen);
+  if (otext == NULL)
+    return skiff_error_make (err, ENOMEM, "save");
+  if (store_sha256_hex (otext, olen, mhex, err) < 0)
+    return -1;
+  snprintf (mdigest, sizeof (mdigest), "sha256:%s", mhex);
+  if (write_named_blob (a, mhex, otext, olen, written, err) < 0)
+    return -1;
+  return gen_index_entries (ix, x, mdigest, olen, err);
+}
+
+/* Docker 25's archive: an OCI image layout (oci-layout, index.json,
+   blobs/sha256/...) whose manifest.json names the same blobs, so that
+   docker load of any version and OCI tools (skopeo's oci-archive:) read
+   it.  Layers are stored uncompressed: their digest is their diff id.  */
 static int
 write_archive (struct assocs *as, int fd, skiff_error_t *err)
 {
   __attribute__ ((cleanup (cleanup_writep))) struct archive *a = archive_write_new ();
   cleanup_gen yajl_gen m = json_gen_new (false);
-  cleanup_gen yajl_gen r = json_gen_new (false);
+  cleanup_gen yajl_gen ix = json_gen_new (false);
   cleanup_strv char **written = calloc (1, sizeof (char *));
-  cleanup_free char *mtext = NULL;
-  cleanup_free char *rtext = NULL;
-  size_t i, j, mlen, rlen;
+  cleanup_free char *mtext = NULL, *itext = NULL;
+  static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+  size_t i, mlen, ilen;
 
-  if (a == NULL || m == NULL || r == NULL || written == NULL)
+  if (a == NULL || m == NULL || ix == NULL || written == NULL)
     return skiff_error_make (err, ENOMEM, "save");
   if (archive_write_set_format_pax_restricted (a) != ARCHIVE_OK || archive_write_set_bytes_in_last_block (a, 1) != ARCHIVE_OK
       || archive_write_open_fd (a, fd) != ARCHIVE_OK)
     return skiff_error_make (err, 0, "write archive: %s", archive_error_string (a));
-  yajl_gen_array_open (m);
-  for (i = 0; i < as->n; i++)
-    {
-      struct assoc *x = &as->v[i];
-      cleanup_free char *config_name = NULL;
-      char top[65] = "";
-
-      if (asprintf (&config_name, "%s.json", x->id + 7) < 0)
-        return skiff_error_make (err, ENOMEM, "save");
-      if (!strv_contains (written, config_name))
-        {
-          if (write_blob (a, config_name, x->img.config, x->img.config_len, err) < 0 || strv_add (&written, config_name) < 0)
-            return skiff_error_make (err, ENOMEM, "save");
-        }
-      yajl_gen_map_open (m);
-      json_gen_kv_str (m, "Config", config_name);
-      json_gen_str (m, "RepoTags");
-      if (x->tags[0] == NULL)
-        yajl_gen_null (m);
-      else
-        {
-          yajl_gen_array_open (m);
-          for (j = 0; x->tags[j]; j++)
-            json_gen_str (m, x->tags[j]);
-          yajl_gen_array_close (m);
-        }
-      json_gen_str (m, "Layers");
-      yajl_gen_array_open (m);
-      for (j = 0; j < x->img.n_layers; j++)
-        {
-          cleanup_free char *lname = NULL;
-          char v1[65];
-          if (write_layer (a, x->layer_files[j], x->img.chain_ids[j], j ? x->img.chain_ids[j - 1] : NULL, written, err)
-                  < 0
-              || v1_id (x->img.chain_ids[j], v1, err) < 0)
-            return -1;
-          if (strv_add (&written, v1) < 0 || asprintf (&lname, "%s/layer.tar", v1) < 0)
-            return skiff_error_make (err, ENOMEM, "save");
-          json_gen_str (m, lname);
-          snprintf (top, sizeof (top), "%s", v1);
-        }
-      yajl_gen_array_close (m);
-      yajl_gen_map_close (m);
-
-      snprintf (x->top, sizeof (x->top), "%s", top);
-    }
-  yajl_gen_array_close (m);
-  if (gen_repositories (as, r, err) < 0)
+  if (write_header (a, "blobs", AE_IFDIR, 0, err) < 0 || write_header (a, "blobs/sha256", AE_IFDIR, 0, err) < 0)
     return -1;
+  yajl_gen_array_open (m);
+  yajl_gen_map_open (ix);
+  json_gen_kv_int (ix, "schemaVersion", 2);
+  json_gen_kv_str (ix, "mediaType", "application/vnd.oci.image.index.v1+json");
+  json_gen_str (ix, "manifests");
+  yajl_gen_array_open (ix);
+  for (i = 0; i < as->n; i++)
+    if (write_image (a, &as->v[i], m, ix, &written, err) < 0)
+      return -1;
+  yajl_gen_array_close (ix);
+  yajl_gen_map_close (ix);
+  yajl_gen_array_close (m);
   mtext = json_gen_steal (m, &mlen);
-  rtext = json_gen_steal (r, &rlen);
-  if (mtext == NULL || rtext == NULL)
+  itext = json_gen_steal (ix, &ilen);
+  if (mtext == NULL || itext == NULL)
     return skiff_error_make (err, ENOMEM, "save");
-  if (write_blob (a, "manifest.json", mtext, mlen, err) < 0 || write_blob (a, "repositories", rtext, rlen, err) < 0)
+  if (write_blob (a, "index.json", itext, ilen, err) < 0 || write_blob (a, "manifest.json", mtext, mlen, err) < 0
+      || write_blob (a, "oci-layout", layout, strlen (layout), err) < 0)
     return -1;
   if (archive_write_close (a) != ARCHIVE_OK)
     return skiff_error_make (err, 0, "write archive: %s", archive_error_string (a));

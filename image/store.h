@@ -54,8 +54,10 @@ cleanup_image_storep (struct image_store **s)
    sha256:...").  */
 int image_load (struct image_store *s, int fd, char ***loaded, skiff_error_t *err);
 
-/* `docker save`: writes a legacy docker-archive (manifest.json,
-   repositories, <id>.json, <layer>/layer.tar) of the named images to fd.
+/* `docker save`: writes the named images to fd as Docker 25 does: an OCI
+   image layout (oci-layout, index.json, blobs/sha256/...) with a
+   manifest.json naming the same blobs, which docker load of every version
+   reads.
    A name without tag saves every tag of that repository.  */
 int image_save (struct image_store *s, const char *const *names, int fd, skiff_error_t *err);
 

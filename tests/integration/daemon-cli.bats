@@ -206,6 +206,12 @@ r() { skiff run --rm --network none "$@"; }
   id=$(api GET /images/alpine/json | jq -r .Id)
   run skiff save -o "$BATS_TEST_TMPDIR/img.tar" alpine:latest
   [ "$status" -eq 0 ]
+  # an OCI image layout as well (Docker 25's archive): skopeo reads it
+  run skopeo inspect --config --raw "oci-archive:$BATS_TEST_TMPDIR/img.tar:latest"
+  [ "$status" -eq 0 ]
+  [ "sha256:$(printf '%s' "$output" | sha256sum | cut -d' ' -f1)" = "$id" ]
+  tar -xOf "$BATS_TEST_TMPDIR/img.tar" index.json |
+    jq -e '.manifests[0].annotations["io.containerd.image.name"] == "docker.io/library/alpine:latest"'
   run skiff rmi alpine:latest
   [ "$status" -eq 0 ]
   [[ "$output" == *"Untagged: alpine:latest"* ]]

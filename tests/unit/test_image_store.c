@@ -755,7 +755,7 @@ test_save_load_roundtrip (void **state)
   }
   image_store_free (s2);
 
-  /* The archive is the legacy layout docker 20.10 reads.  */
+  /* The archive is an OCI image layout with Docker's manifest.json.  */
   {
     char cmd[PATH_MAX + 64];
     FILE *p;
@@ -767,9 +767,9 @@ test_save_load_roundtrip (void **state)
     buf[n] = '\0';
     pclose (p);
     assert_non_null (strstr (buf, "manifest.json"));
-    assert_non_null (strstr (buf, "repositories"));
-    assert_non_null (strstr (buf, "/layer.tar"));
-    assert_non_null (strstr (buf, "/VERSION"));
+    assert_non_null (strstr (buf, "oci-layout"));
+    assert_non_null (strstr (buf, "index.json"));
+    assert_non_null (strstr (buf, "blobs/sha256/"));
     assert_non_null (strstr (buf, img.id + 7));
   }
 
