@@ -97,6 +97,7 @@ static const struct command top_commands[] = {
      "  -i, --interactive          Attach container's STDIN\n"),
   C ("stop", cmd_stop, "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers",
      "  -t, --time int   Seconds to wait for stop before killing it (default 10)\n"),
+  C ("tag", cmd_tag, "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", ""),
   C ("top", cmd_top, "CONTAINER [ps OPTIONS]", "Display the running processes of a container", ""),
   C ("version", cmd_version, "[OPTIONS]", "Show the skiff version information",
      "  -f, --format string   Format the output using the given Go template\n"),
@@ -155,6 +156,7 @@ static const struct command image_commands[] = {
      "      --no-prune   Do not delete untagged parents\n"),
   C ("save", cmd_save, "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)",
      "  -o, --output string   Write to a file, instead of STDOUT\n"),
+  C ("tag", cmd_tag, "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", ""),
   { NULL, NULL, NULL, NULL, NULL },
 };
 
