@@ -58,6 +58,21 @@ size_t strv_len (char **v);
    API's "<seconds>.<nanoseconds>".  */
 int cli_parse_timestamp (const char *value, time_t now, char **out, skiff_error_t *err);
 
+/* "host:5000/app:1" -> repo "host:5000/app", tag "1" ("" when there is
+   none); a digest reference is refused, as docker tag and push do.  */
+int cli_split_repo_tag (const char *ref, char **repo, char **tag, skiff_error_t *err);
+
+/* "busybox" -> name "docker.io/library/busybox", tag "latest" (or the
+   digest after '@'); the familiar form for messages is "busybox:latest".
+   Returns -1 on ENOMEM.  */
+int cli_split_reference (const char *ref, char **name, char **tag, char **familiar);
+
+/* Pulls name:tag (tag may be a digest) through the daemon with the
+   credentials of `skiff login`, the progress shown on out (NULL: none) as
+   the docker CLI shows it; platform may be NULL.  */
+int cli_pull_image (struct cli_ctx *ctx, const char *name, const char *tag, const char *platform, FILE *out,
+                    skiff_error_t *err);
+
 /* GET /containers|images/NAME/json; a 404 is docker's
    "Error: No such container: NAME".  kind: "container" or "image".  */
 int cli_inspect_object (struct cli_ctx *ctx, const char *kind, const char *name, yajl_val *out, skiff_error_t *err);
@@ -88,6 +103,11 @@ int cmd_rmi (struct cli_ctx *ctx, int argc, char **argv);
 int cmd_load (struct cli_ctx *ctx, int argc, char **argv);
 int cmd_save (struct cli_ctx *ctx, int argc, char **argv);
 int cmd_import (struct cli_ctx *ctx, int argc, char **argv);
+int cmd_tag (struct cli_ctx *ctx, int argc, char **argv);
+int cmd_push (struct cli_ctx *ctx, int argc, char **argv);
+int cmd_pull (struct cli_ctx *ctx, int argc, char **argv);
+int cmd_login (struct cli_ctx *ctx, int argc, char **argv);
+int cmd_logout (struct cli_ctx *ctx, int argc, char **argv);
 int cmd_version (struct cli_ctx *ctx, int argc, char **argv);
 int cmd_info (struct cli_ctx *ctx, int argc, char **argv);
 int cmd_network_ls (struct cli_ctx *ctx, int argc, char **argv);

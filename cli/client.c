@@ -186,6 +186,7 @@ perform (struct skiff_client *c, const char *method, const char *path, const cha
   struct curl_slist *headers = NULL;
   cleanup_free char *url = NULL;
   cleanup_free char *ct = NULL;
+  cleanup_free char *auth = NULL;
   CURLcode rc;
   CURL *curl;
 
@@ -205,6 +206,8 @@ perform (struct skiff_client *c, const char *method, const char *path, const cha
   headers = curl_slist_append (headers, "Expect:");
   if (content_type && asprintf (&ct, "Content-Type: %s", content_type) >= 0)
     headers = curl_slist_append (headers, ct);
+  if (c->registry_auth && asprintf (&auth, "X-Registry-Auth: %s", c->registry_auth) >= 0)
+    headers = curl_slist_append (headers, auth);
   if (strcmp (method, "HEAD") == 0)
     curl_easy_setopt (curl, CURLOPT_NOBODY, 1L);
   else if (strcmp (method, "GET") != 0)

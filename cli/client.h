@@ -16,6 +16,9 @@ struct skiff_client
   char *host;         /* as given: unix:///path */
   char *socket_path;  /* the path part */
   void *curl;         /* CURL *, reused across requests */
+  /* Sent as X-Registry-Auth when not NULL (pull, push); the caller owns
+     it and clears it after the request.  */
+  const char *registry_auth;
 };
 
 struct client_response

@@ -3,6 +3,7 @@
 #include "cleanup.h"
 #include "format.h"
 #include "json.h"
+#include "jsonmessage.h"
 #include "stream.h"
 
 #include <errno.h>
@@ -296,80 +297,29 @@ cmd_rmi (struct cli_ctx *ctx, int argc, char **argv)
 
 /* JSON message stream of load and import: "stream" text is printed,
    "status" lines too, an "error" fails.  */
-struct jsonmsg
-{
-  char *buf;
-  size_t len;
-  char *error;
-};
-
-static void
-jsonmsg_line (struct jsonmsg *m, const char *line)
-{
-  cleanup_json yajl_val v = yajl_tree_parse (line, NULL, 0);
-  yajl_val e;
-  if (v == NULL)
-    return;
-  e = json_get (v, "error");
-  if (e && YAJL_IS_STRING (e))
-    {
-      free (m->error);
-      m->error = strdup (e->u.string);
-      return;
-    }
-  if (YAJL_IS_STRING (json_get (v, "stream")))
-    fputs (json_get (v, "stream")->u.string, stdout);
-  else if (YAJL_IS_STRING (json_get (v, "status")) && !json_get (v, "progressDetail"))
-    {
-      yajl_val id = json_get (v, "id");
-      if (id && YAJL_IS_STRING (id))
-        printf ("%s: %s\n", id->u.string, json_get (v, "status")->u.string);
-      else
-        printf ("%s\n", json_get (v, "status")->u.string);
-    }
-}
-
-static int
-jsonmsg_data (const char *data, size_t len, void *opaque)
-{
-  struct jsonmsg *m = opaque;
-  char *nl, *b = realloc (m->buf, m->len + len + 1);
-  if (b == NULL)
-    return -1;
-  memcpy (b + m->len, data, len);
-  m->buf = b;
-  m->len += len;
-  b[m->len] = '\0';
-  while ((nl = memchr (m->buf, '\n', m->len)) != NULL)
-    {
-      *nl = '\0';
-      jsonmsg_line (m, m->buf);
-      m->len -= nl + 1 - m->buf;
-      memmove (m->buf, nl + 1, m->len + 1);
-    }
-  return 0;
-}
-
 static int
 post_stream (struct cli_ctx *ctx, const char *path, const char *content_type, int fd)
 {
-  struct jsonmsg m = { 0 };
+  struct jsonmsg_display m;
   skiff_error_t err = NULL;
-  int ret = client_stream (&ctx->client, "POST", path, content_type, fd, jsonmsg_data, &m, &err);
-  if (ret == 0 && m.len > 0)
-    jsonmsg_line (&m, m.buf);
-  free (m.buf);
+  int ret;
+
+  jsonmsg_display_init (&m, stdout);
+  ret = client_stream (&ctx->client, "POST", path, content_type, fd, jsonmsg_display_feed, &m, &err);
+  if (ret == 0)
+    jsonmsg_display_finish (&m);
   if (ret < 0)
     {
-      free (m.error);
+      jsonmsg_display_release (&m);
       return cli_fail (&err);
     }
   if (m.error)
     {
       fprintf (stderr, "%s\n", m.error);
-      free (m.error);
+      jsonmsg_display_release (&m);
       return 1;
     }
+  jsonmsg_display_release (&m);
   return 0;
 }
 

@@ -1,8 +1,10 @@
 /* skiff run / skiff create, and the attach plumbing they share with
    start -a, attach and exec: hijacked attach, wait before start, stream,
    exit with the container's status (as the docker CLI does).  */
+#include "auth_config.h"
 #include "cli.h"
 #include "cleanup.h"
+#include "jsonmessage.h"
 #include "container_opts.h"
 #include "json.h"
 #include "stream.h"
@@ -171,10 +173,8 @@ cli_wait_finish (struct raw_http *h, int *status, skiff_error_t *err)
 
 /* ---- create, with the pull fallback ---- */
 
-/* "busybox" -> name "docker.io/library/busybox", tag "latest"; the
-   familiar form for messages is "busybox:latest".  */
-static int
-split_reference (const char *ref, char **name, char **tag, char **familiar)
+int
+cli_split_reference (const char *ref, char **name, char **tag, char **familiar)
 {
   const char *slash = strrchr (ref, '/'), *colon, *at = strchr (ref, '@');
   cleanup_free char *repo = NULL;
@@ -219,86 +219,6 @@ split_reference (const char *ref, char **name, char **tag, char **familiar)
   return *name ? 0 : -1;
 }
 
-/* Prints pull progress (one line per message; progress bars only on a
-   terminal are skipped) to stderr and fails on an "error" message.  */
-struct pull_state
-{
-  char *line;
-  size_t len;
-  char *error;
-};
-
-static int
-pull_line (struct pull_state *s, const char *line)
-{
-  cleanup_json yajl_val v = yajl_tree_parse (line, NULL, 0);
-  yajl_val status, id, error;
-  if (v == NULL)
-    return 0;
-  error = json_get (v, "error");
-  if (error && YAJL_IS_STRING (error))
-    {
-      free (s->error);
-      s->error = strdup (error->u.string);
-      return 0;
-    }
-  if (json_get (v, "progressDetail") && json_get (v, "progress"))
-    return 0;
-  status = json_get (v, "status");
-  id = json_get (v, "id");
-  if (status && YAJL_IS_STRING (status))
-    {
-      if (id && YAJL_IS_STRING (id))
-        fprintf (stderr, "%s: %s\n", YAJL_GET_STRING (id), YAJL_GET_STRING (status));
-      else
-        fprintf (stderr, "%s\n", YAJL_GET_STRING (status));
-    }
-  return 0;
-}
-
-static int
-pull_data (const char *data, size_t len, void *opaque)
-{
-  struct pull_state *s = opaque;
-  char *nl;
-  char *b = realloc (s->line, s->len + len + 1);
-  if (b == NULL)
-    return -1;
-  memcpy (b + s->len, data, len);
-  s->line = b;
-  s->len += len;
-  b[s->len] = '\0';
-  while ((nl = memchr (s->line, '\n', s->len)) != NULL)
-    {
-      *nl = '\0';
-      pull_line (s, s->line);
-      s->len -= nl + 1 - s->line;
-      memmove (s->line, nl + 1, s->len + 1);
-    }
-  return 0;
-}
-
-static int
-pull_image (struct cli_ctx *ctx, const char *name, const char *tag, skiff_error_t *err)
-{
-  cleanup_free char *n = client_escape (name);
-  cleanup_free char *t = client_escape (tag);
-  cleanup_free char *path = NULL;
-  struct pull_state s = { 0 };
-  int ret;
-
-  if (n == NULL || t == NULL || asprintf (&path, "/images/create?fromImage=%s&tag=%s", n, t) < 0)
-    return skiff_error_make (err, ENOMEM, "pull");
-  ret = client_stream (&ctx->client, "POST", path, NULL, -1, pull_data, &s, err);
-  if (ret == 0 && s.len > 0)
-    pull_line (&s, s.line);
-  if (ret == 0 && s.error)
-    ret = skiff_error_make (err, 0, "%s", s.error);
-  free (s.line);
-  free (s.error);
-  return ret;
-}
-
 static int
 is_not_found (const struct client_response *r)
 {
@@ -338,10 +258,10 @@ create_container (struct cli_ctx *ctx, const struct container_opts *o, skiff_err
         {
           cleanup_free char *name = NULL, *tag = NULL, *familiar = NULL;
           client_response_release (&r);
-          if (split_reference (o->image, &name, &tag, &familiar) < 0)
+          if (cli_split_reference (o->image, &name, &tag, &familiar) < 0)
             return skiff_error_make (err, ENOMEM, "image reference"), NULL;
           fprintf (stderr, "Unable to find image '%s' locally\n", familiar);
-          if (pull_image (ctx, name, tag, err) < 0)
+          if (cli_pull_image (ctx, name, tag, NULL, stderr, err) < 0)
             return NULL;
           continue;
         }

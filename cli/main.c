@@ -55,6 +55,16 @@ static const char logs_options[] =
 
 #define C(name, fn, usage, summary, options) { name, fn, usage, summary, options }
 
+static const char pull_options[] =
+  "      --disable-content-trust   Skip image verification (default true)\n"
+  "      --platform string         Set platform if server is multi-platform capable\n"
+  "  -q, --quiet                   Suppress verbose output\n";
+
+static const char push_options[] =
+  "  -a, --all-tags                Push all tagged images in the repository\n"
+  "      --disable-content-trust   Skip image signing (default true)\n"
+  "  -q, --quiet                   Suppress verbose output\n";
+
 static const struct command top_commands[] = {
   C ("attach", cmd_attach, "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container",
      "      --detach-keys string   Override the key sequence for detaching a container\n"
@@ -77,9 +87,16 @@ static const struct command top_commands[] = {
   C ("load", cmd_load, "[OPTIONS]", "Load an image from a tar archive or STDIN",
      "  -i, --input string   Read from tar archive file, instead of STDIN\n"
      "  -q, --quiet          Suppress the load output\n"),
+  C ("login", cmd_login, "[OPTIONS] [SERVER]", "Log in to a Docker registry",
+     "  -p, --password string   Password\n"
+     "      --password-stdin    Take the password from stdin\n"
+     "  -u, --username string   Username\n"),
+  C ("logout", cmd_logout, "[SERVER]", "Log out from a Docker registry", ""),
   C ("logs", cmd_logs, "[OPTIONS] CONTAINER", "Fetch the logs of a container", logs_options),
   C ("port", cmd_port, "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container", ""),
   C ("ps", cmd_ps, "[OPTIONS]", "List containers", ps_options),
+  C ("pull", cmd_pull, "[OPTIONS] NAME[:TAG|@DIGEST]", "Pull an image or a repository from a registry", pull_options),
+  C ("push", cmd_push, "[OPTIONS] NAME[:TAG]", "Push an image or a repository to a registry", push_options),
   C ("restart", cmd_restart, "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers",
      "  -t, --time int   Seconds to wait for stop before killing the container (default 10)\n"),
   C ("rm", cmd_rm, "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers",
@@ -98,6 +115,7 @@ static const struct command top_commands[] = {
      "  -i, --interactive          Attach container's STDIN\n"),
   C ("stop", cmd_stop, "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers",
      "  -t, --time int   Seconds to wait for stop before killing it (default 10)\n"),
+  C ("tag", cmd_tag, "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", ""),
   C ("top", cmd_top, "CONTAINER [ps OPTIONS]", "Display the running processes of a container", ""),
   C ("version", cmd_version, "[OPTIONS]", "Show the skiff version information",
      "  -f, --format string   Format the output using the given Go template\n"),
@@ -152,11 +170,14 @@ static const struct command image_commands[] = {
      "  -q, --quiet          Suppress the load output\n"),
   C ("ls", cmd_images, "[OPTIONS] [REPOSITORY[:TAG]]", "List images", images_options),
   C ("list", cmd_images, "[OPTIONS] [REPOSITORY[:TAG]]", "List images", images_options),
+  C ("pull", cmd_pull, "[OPTIONS] NAME[:TAG|@DIGEST]", "Pull an image or a repository from a registry", pull_options),
+  C ("push", cmd_push, "[OPTIONS] NAME[:TAG]", "Push an image or a repository to a registry", push_options),
   C ("rm", cmd_rmi, "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images",
      "  -f, --force      Force removal of the image\n"
      "      --no-prune   Do not delete untagged parents\n"),
   C ("save", cmd_save, "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)",
      "  -o, --output string   Write to a file, instead of STDOUT\n"),
+  C ("tag", cmd_tag, "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", ""),
   { NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -23,6 +23,12 @@ int api_containers_register (struct router *r, skiff_error_t *err);
 /* api_exec.c: /containers/{id}/exec, /exec/{id}/...  */
 int api_exec_register (struct router *r, skiff_error_t *err);
 
+/* api_push.c: POST /images/{name}/push (registered by api_images_register).  */
+int api_push_register (struct router *r, skiff_error_t *err);
+
+/* api_auth.c: POST /auth (registered by api_images_register).  */
+int api_auth_register (struct router *r, skiff_error_t *err);
+
 /* api_pull.c: POST /images/create?fromImage= (req at HTTP_PHASE_BODY).  */
 struct daemon;
 void api_pull_start (struct http_request *req, struct daemon *d, const char *from_image, const char *tag);

@@ -1219,7 +1219,8 @@ api_images_register (struct router *r, skiff_error_t *err)
       || router_add (r, "GET", "/images/{name*}/json", handle_inspect, err) < 0
       || router_add (r, "GET", "/images/{name*}/get", handle_save_one, err) < 0
       || router_add (r, "POST", "/images/{name*}/tag", handle_tag, err) < 0
-      || router_add (r, "DELETE", "/images/{name*}", handle_remove, err) < 0)
+      || router_add (r, "DELETE", "/images/{name*}", handle_remove, err) < 0 || api_push_register (r, err) < 0
+      || api_auth_register (r, err) < 0)
     return -1;
   return 0;
 }

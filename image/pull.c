@@ -17,6 +17,7 @@
    layer's diff id is checked again there against the config.  */
 #include "registry.h"
 #include "cleanup.h"
+#include "dist_meta.h"
 #include "fs.h"
 #include "log.h"
 #include "manifest.h"
@@ -82,6 +83,7 @@ struct pull
   size_t n_dl;
   bool announced;
   bool local_failure; /* not the endpoint's fault: no fallback */
+  char want_os[32], want_arch[32], want_variant[32]; /* o->platform; "" for the host's */
 };
 
 static void
@@ -563,7 +565,8 @@ resolve (struct pull *pl, struct registry_client *c, struct manifest *m, char lo
       if (ret == 0 && r.digest && image_ref_is_digest (r.digest))
         snprintf (known, sizeof (known), "%s", r.digest);
     }
-  if (known[0] && local_digest_ref (pl, known, local_id))
+  /* The digest of an index does not tell which platform is here.  */
+  if (known[0] && pl->want_os[0] == '\0' && local_digest_ref (pl, known, local_id))
     {
       snprintf (pl->manifest_digest, sizeof (pl->manifest_digest), "%s", known);
       return 0;
@@ -578,6 +581,8 @@ resolve (struct pull *pl, struct registry_client *c, struct manifest *m, char lo
       return 0;
     }
   manifest_host_platform (&os, &arch, &variant);
+  if (pl->want_os[0])
+    os = pl->want_os, arch = pl->want_arch, variant = pl->want_variant;
   if (manifest_select (&top, os, arch, variant, &pick, err) < 0)
     return IMAGE_ERR_NOT_FOUND;
   ret = get_manifest (pl, c, pick->digest, pick->digest, m, child_digest, err);
@@ -799,6 +804,27 @@ set_refs (struct pull *pl, const char *id, bool *changed, skiff_error_t *err)
   return store_save_tags_locked (pl->s, err);
 }
 
+/* Remembers where the gzip layers live, for pushes to mount or skip
+   them later (dist_meta.h); best effort.  */
+static void
+record_sources (struct pull *pl, const struct manifest_descriptor *layers)
+{
+  cleanup_free char *name = image_ref_name (&pl->ref);
+  size_t i;
+
+  for (i = 0; name && i < pl->p.img.n_layers; i++)
+    {
+      skiff_error_t err = NULL;
+      if (layers[i].compression != LAYER_GZIP)
+        continue;
+      if (dist_meta_add (pl->s, pl->p.img.diff_ids[i], layers[i].digest, layers[i].size, name, &err) < 0)
+        {
+          log_info ("pull %s: layer metadata not recorded: %s", pl->familiar_ref, err->msg);
+          skiff_error_release (&err);
+        }
+    }
+}
+
 static int
 commit (struct pull *pl, const struct manifest_descriptor *layers, skiff_error_t *err)
 {
@@ -831,6 +857,7 @@ commit (struct pull *pl, const struct manifest_descriptor *layers, skiff_error_t
   /* The store holds the layers now: drain the download cache.  */
   for (i = 0; i < pl->n_dl; i++)
     unlink (pl->dl[i].complete);
+  record_sources (pl, layers);
   return 0;
 }
 
@@ -885,6 +912,29 @@ fetch (struct pull *pl, struct manifest *m, char local_id[IMAGE_ID_LEN + 1], ski
   return ret;
 }
 
+/* o->platform "linux/arm64/v8" into want_*; the variant is "" when not
+   given.  */
+static int
+parse_platform (struct pull *pl, skiff_error_t *err)
+{
+  const char *p = pl->o->platform, *rest;
+  size_t n;
+
+  if (p == NULL || *p == '\0')
+    return 0;
+  n = strcspn (p, "/");
+  rest = p + n;
+  if (n == 0 || n >= sizeof (pl->want_os) || *rest != '/' || rest[1] == '\0' || rest[1] == '/'
+      || strcspn (rest + 1, "/") >= sizeof (pl->want_arch) || strlen (rest + 1) >= sizeof (pl->want_arch))
+    return skiff_error_make (err, 0, "invalid platform \"%s\": expected os/architecture[/variant]", p);
+  snprintf (pl->want_os, sizeof (pl->want_os), "%.*s", (int) n, p);
+  rest++;
+  n = strcspn (rest, "/");
+  snprintf (pl->want_arch, sizeof (pl->want_arch), "%.*s", (int) n, rest);
+  snprintf (pl->want_variant, sizeof (pl->want_variant), "%s", rest[n] == '/' ? rest + n + 1 : "");
+  return 0;
+}
+
 int
 image_pull (struct image_store *s, const char *ref, const struct pull_opts *o, char **image_id, skiff_error_t *err)
 {
@@ -897,7 +947,7 @@ image_pull (struct image_store *s, const char *ref, const struct pull_opts *o, c
 
   pl.s = s;
   pl.o = o ? o : &defaults;
-  if (image_ref_parse (ref, &pl.ref, err) < 0)
+  if (image_ref_parse (ref, &pl.ref, err) < 0 || parse_platform (&pl, err) < 0)
     return IMAGE_ERR_INVALID;
   if (image_ref_default_tag (&pl.ref, err) < 0)
     return IMAGE_ERR;

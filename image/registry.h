@@ -52,6 +52,9 @@ struct pull_opts
   /* The origin of docker.io images; NULL means
      "https://registry-1.docker.io".  For air-gapped hosts and test beds.  */
   const char *docker_io_url;
+  /* "os/architecture[/variant]" to pick from a list or index; NULL for
+     the host's.  */
+  const char *platform;
   pull_progress_fn progress; /* may be NULL */
   void *data;
 };
@@ -73,6 +76,15 @@ struct pull_opts
    IMAGE_ERR (network, registry, digest mismatch, disk).  */
 int image_pull (struct image_store *s, const char *ref, const struct pull_opts *o, char **image_id,
                 skiff_error_t *err);
+
+/* `docker login`: checks username and password against the registry of
+   server ("https://index.docker.io/v1/", "host:5000", "http://host:5000"):
+   GET /v2/ with Basic auth or a Bearer token fetched with them.  Returns
+   0, REGISTRY_ERR_DENIED with Docker's "login attempt to URL/v2/ failed
+   with status: 401 Unauthorized" or the token server's refusal, or
+   another negative status (network).  */
+int registry_login (const char *server, const char *username, const char *password, const char *const *insecure,
+                    const char *docker_io_url, skiff_error_t *err);
 
 /* ---- registry client (internal to image/) ---- */
 
@@ -156,6 +168,13 @@ cleanup_registry_clientp (struct registry_client **c)
 
 const char *registry_client_url (struct registry_client *c);
 
+/* Replaces the token scope (by default "repository:REPO:pull"); several
+   scopes are separated by spaces: "repository:a:pull,push
+   repository:b:pull".  */
+int registry_client_set_scope (struct registry_client *c, const char *scope, skiff_error_t *err);
+
+
+
 /* GET /v2/: checks the API version and learns the auth challenge.  */
 int registry_ping (struct registry_client *c, skiff_error_t *err);
 
@@ -169,6 +188,7 @@ struct registry_response
   char *digest; /* Docker-Content-Digest, NULL when absent */
   char *www_authenticate;
   char *content_range;
+  char *location;
 };
 void registry_response_clear (struct registry_response *r);
 
@@ -176,6 +196,27 @@ void registry_response_clear (struct registry_response *r);
    unknown" from the registry's {"errors":[...]}, else "received
    unexpected HTTP status: 500 Internal Server Error".  malloc'd.  */
 char *registry_error_text (const struct registry_response *r);
+
+/* A request body: len bytes of data, or of fd from offset.  */
+struct registry_send
+{
+  const char *content_type; /* NULL: none */
+  const char *extra_header; /* "Content-Range: 0-99" or NULL */
+  const char *data;
+  int fd;
+  int64_t offset;
+  int64_t length;
+  void (*progress) (void *data, int64_t sent); /* may be NULL */
+  void *progress_data;
+};
+
+/* A request to the registry with authentication and one retry after a
+   401: path is "/v2/..." or an absolute URL (an upload's Location);
+   send may be NULL.  A 2xx answer returns 0 (the whole answer in *r);
+   errors are classified (REGISTRY_ERR_*), with Docker's wording in *err
+   and the answer still in *r.  */
+int registry_request (struct registry_client *c, const char *method, const char *path, const char *accept,
+                      const struct registry_send *send, size_t max, struct registry_response *r, skiff_error_t *err);
 
 /* One blocking GET outside any repository (token servers), following no
    redirects.  username may be NULL.  Returns 0 with any HTTP status in
@@ -192,6 +233,39 @@ int registry_get_manifest (struct registry_client *c, const char *reference, boo
 /* GET of a small blob (the image config) into memory, at most max bytes.  */
 int registry_get_blob (struct registry_client *c, const char *digest, size_t max, struct registry_response *r,
                        skiff_error_t *err);
+
+/* ---- uploads (registry_upload.c); repo is the client's repository or
+   another of the same registry ---- */
+
+/* HEAD of a blob: 1 when repo has it, 0 when it does not.  */
+int registry_blob_exists (struct registry_client *c, const char *repo, const char *digest, skiff_error_t *err);
+
+/* POST ?mount=digest&from=from: *mounted on 201; else the registry
+   started an ordinary upload instead and *location is where it goes.  */
+int registry_blob_mount (struct registry_client *c, const char *repo, const char *digest, const char *from,
+                         bool *mounted, char **location, skiff_error_t *err);
+
+/* POST /v2/<repo>/blobs/uploads/: *location of the new upload.  */
+int registry_upload_start (struct registry_client *c, const char *repo, char **location, skiff_error_t *err);
+
+struct registry_upload
+{
+  int fd;             /* the blob's bytes, read with pread from 0 */
+  int64_t size;
+  const char *digest; /* "sha256:..." of those bytes */
+  int64_t chunk;      /* bigger blobs go up in PATCHes of this size; <= 0: one PUT */
+  void (*progress) (void *data, int64_t sent); /* may be NULL */
+  void *progress_data;
+};
+
+/* Sends the blob to an upload's location: one PUT ?digest= with the data
+   (monolithic), or PATCHes with Content-Range and a final PUT.  */
+int registry_upload_blob (struct registry_client *c, const char *location, const struct registry_upload *u,
+                          skiff_error_t *err);
+
+/* PUT /v2/<repo>/manifests/<reference> with the manifest's media type.  */
+int registry_put_manifest (struct registry_client *c, const char *repo, const char *reference, const char *media_type,
+                           const char *body, size_t len, skiff_error_t *err);
 
 /* A blob download for a curl multi handle.  The sink receives the bytes
    with the offset of the first one in the blob: a server that ignores the

@@ -211,7 +211,7 @@ fetch_token (struct registry_auth *a, skiff_error_t *err)
   cleanup_free char *token = NULL;
   cleanup_free char *access_token = NULL;
   char *service = NULL, *scope = NULL;
-  const char *t;
+  const char *t, *p;
   int64_t expires_in = 0;
   bool have_expiry = false;
   int ret;
@@ -220,16 +220,33 @@ fetch_token (struct registry_auth *a, skiff_error_t *err)
       && !(strncmp (a->realm, "http://", 7) == 0 && a->plain_http_ok))
     return skiff_error_make (err, 0, "refusing token realm `%s`: not https", a->realm), REGISTRY_ERR_REMOTE;
   service = curl_easy_escape (NULL, a->service ? a->service : "", 0);
-  scope = curl_easy_escape (NULL, a->scope, 0);
-  if (service == NULL || scope == NULL
-      || asprintf (&url, "%s%cservice=%s&scope=%s", a->realm, strchr (a->realm, '?') ? '&' : '?', service, scope) < 0)
+  if (service == NULL
+      || asprintf (&url, "%s%cservice=%s", a->realm, strchr (a->realm, '?') ? '&' : '?', service) < 0)
     {
       curl_free (service);
-      curl_free (scope);
       return skiff_error_make (err, ENOMEM, "token request");
     }
   curl_free (service);
-  curl_free (scope);
+  /* One scope parameter per space-separated scope, as Docker asks for
+     push and the repositories it mounts from.  */
+  for (p = a->scope; p && *p;)
+    {
+      size_t n = strcspn (p, " ");
+      char *next = NULL;
+      if (n > 0)
+        {
+          scope = curl_easy_escape (NULL, p, n);
+          if (scope == NULL || asprintf (&next, "%s&scope=%s", url, scope) < 0)
+            {
+              curl_free (scope);
+              return skiff_error_make (err, ENOMEM, "token request");
+            }
+          curl_free (scope);
+          free (url);
+          url = next;
+        }
+      p += n + strspn (p + n, " ");
+    }
   ret = registry_http_get (url, a->tls_verify, a->username, a->password, TOKEN_RESPONSE_MAX, &r, err);
   if (ret < 0)
     return ret;

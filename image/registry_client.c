@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define DOCKER_IO_ORIGIN "https://registry-1.docker.io"
 #define ERROR_BODY_MAX (64 * 1024)
@@ -252,6 +253,7 @@ registry_response_clear (struct registry_response *r)
   free (r->digest);
   free (r->www_authenticate);
   free (r->content_range);
+  free (r->location);
   memset (r, 0, sizeof (*r));
 }
 
@@ -286,6 +288,12 @@ registry_error_text (const struct registry_response *r)
         }
     }
   skiff_error_release (&ignored);
+  /* No error body (HEAD): the challenge tells, as distribution's
+     HandleErrorResponse reads it.  */
+  if (r->status == 401)
+    return strdup (r->www_authenticate && strstr (r->www_authenticate, "error=\"insufficient_scope\"")
+                       ? "denied: requested access to the resource is denied"
+                       : "unauthorized: authentication required");
   if (asprintf (&out, "received unexpected HTTP status: %s", r->reason ? r->reason : "(none)") < 0)
     return NULL;
   return out;
@@ -331,7 +339,8 @@ on_header (char *line, size_t size, size_t nitems, void *data)
       free (r->digest);
       free (r->www_authenticate);
       free (r->content_range);
-      r->reason = r->content_type = r->digest = r->www_authenticate = r->content_range = NULL;
+      free (r->location);
+      r->reason = r->content_type = r->digest = r->www_authenticate = r->content_range = r->location = NULL;
       if (sp)
         {
           sp++;
@@ -345,6 +354,7 @@ on_header (char *line, size_t size, size_t nitems, void *data)
   set_header (&r->content_type, header_value (line, len, "Content-Type"));
   set_header (&r->digest, header_value (line, len, "Docker-Content-Digest"));
   set_header (&r->content_range, header_value (line, len, "Content-Range"));
+  set_header (&r->location, header_value (line, len, "Location"));
   if (r->www_authenticate == NULL)
     r->www_authenticate = header_value (line, len, "WWW-Authenticate");
   return len;
@@ -401,7 +411,13 @@ static const char *
 method_name (const char *method)
 {
   /* As Go's url.Error prints them: `Get "https://..."`.  */
-  return strcmp (method, "HEAD") == 0 ? "Head" : "Get";
+  static const char *const names[][2] = { { "HEAD", "Head" }, { "POST", "Post" }, { "PUT", "Put" },
+                                          { "PATCH", "Patch" }, { "DELETE", "Delete" } };
+  size_t i;
+  for (i = 0; i < sizeof (names) / sizeof (names[0]); i++)
+    if (strcmp (method, names[i][0]) == 0)
+      return names[i][1];
+  return "Get";
 }
 
 static int
@@ -411,13 +427,58 @@ transport_error (skiff_error_t *err, const char *method, const char *url, CURLco
   return REGISTRY_ERR_TRANSPORT;
 }
 
+/* The request body being sent: from memory or from a range of a file.  */
+struct send_state
+{
+  const struct registry_send *send;
+  int64_t sent;
+  bool read_failed;
+};
+
+static size_t
+on_send (char *buf, size_t size, size_t nitems, void *data)
+{
+  struct send_state *st = data;
+  const struct registry_send *sd = st->send;
+  size_t want = size * nitems;
+  int64_t left = sd->length - st->sent;
+  ssize_t n;
+
+  if (left <= 0)
+    return 0;
+  if ((int64_t) want > left)
+    want = left;
+  if (sd->data)
+    {
+      memcpy (buf, sd->data + st->sent, want);
+      n = want;
+    }
+  else
+    {
+      do
+        n = pread (sd->fd, buf, want, sd->offset + st->sent);
+      while (n < 0 && errno == EINTR);
+      if (n <= 0)
+        {
+          st->read_failed = true;
+          return CURL_READFUNC_ABORT;
+        }
+    }
+  st->sent += n;
+  if (sd->progress)
+    sd->progress (sd->progress_data, st->sent);
+  return n;
+}
+
 /* One request on reuse (reset first) or on a handle of its own; any HTTP
    status is a success here.  */
 static int
 perform (CURL *reuse, const char *method, const char *url, bool verify, const char *accept, const char *auth_header,
-         const char *username, const char *password, bool follow, size_t max, struct registry_response *r,
-         skiff_error_t *err)
+         const char *username, const char *password, bool follow, size_t max, const struct registry_send *send,
+         struct registry_response *r, skiff_error_t *err)
 {
+  struct send_state st = { send, 0, false };
+  cleanup_free char *ct_line = NULL;
   __attribute__ ((cleanup (cleanup_curlp))) CURL *own = NULL;
   __attribute__ ((cleanup (cleanup_slistp))) struct curl_slist *headers = NULL;
   CURL *h = reuse;
@@ -456,6 +517,27 @@ perform (CURL *reuse, const char *method, const char *url, bool verify, const ch
       || curl_easy_setopt (h, CURLOPT_MAXREDIRS, 10L) != CURLE_OK
       || (strcmp (method, "HEAD") == 0 && curl_easy_setopt (h, CURLOPT_NOBODY, 1L) != CURLE_OK))
     return skiff_error_make (err, ENOMEM, "set up request to `%s`", url);
+  if (send)
+    {
+      /* POST, PUT and PATCH alike: an upload of a known length with the
+         method's name.  */
+      if ((send->content_type
+           && (asprintf (&ct_line, "Content-Type: %s", send->content_type) < 0
+               || (headers = curl_slist_append (headers, ct_line)) == NULL))
+          || (send->extra_header && (headers = curl_slist_append (headers, send->extra_header)) == NULL)
+          /* No "Expect: 100-continue" wait: the body follows at once.  */
+          || (headers = curl_slist_append (headers, "Expect:")) == NULL
+          || curl_easy_setopt (h, CURLOPT_HTTPHEADER, headers) != CURLE_OK
+          || curl_easy_setopt (h, CURLOPT_UPLOAD, 1L) != CURLE_OK
+          || curl_easy_setopt (h, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK
+          || curl_easy_setopt (h, CURLOPT_INFILESIZE_LARGE, (curl_off_t) send->length) != CURLE_OK
+          || curl_easy_setopt (h, CURLOPT_READFUNCTION, on_send) != CURLE_OK
+          || curl_easy_setopt (h, CURLOPT_READDATA, &st) != CURLE_OK)
+        return skiff_error_make (err, ENOMEM, "set up request to `%s`", url);
+    }
+  else if (strcmp (method, "GET") != 0 && strcmp (method, "HEAD") != 0
+           && curl_easy_setopt (h, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK)
+    return skiff_error_make (err, ENOMEM, "set up request to `%s`", url);
   if (username && (curl_easy_setopt (h, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC) != CURLE_OK
                    || curl_easy_setopt (h, CURLOPT_USERNAME, username) != CURLE_OK
                    || curl_easy_setopt (h, CURLOPT_PASSWORD, password ? password : "") != CURLE_OK))
@@ -466,6 +548,8 @@ perform (CURL *reuse, const char *method, const char *url, bool verify, const ch
   if (b.too_large)
     return skiff_error_make (err, 0, "%s \"%s\": response larger than %zu bytes", method_name (method), url, max),
            REGISTRY_ERR_REMOTE;
+  if (st.read_failed)
+    return skiff_error_make (err, errno ? errno : EIO, "%s \"%s\": read the data to send", method_name (method), url);
   if (rc != CURLE_OK)
     return transport_error (err, method, url, rc, errbuf);
   curl_easy_getinfo (h, CURLINFO_RESPONSE_CODE, &r->status);
@@ -476,7 +560,7 @@ int
 registry_http_get (const char *url, bool tls_verify, const char *username, const char *password, size_t max,
                    struct registry_response *r, skiff_error_t *err)
 {
-  return perform (NULL, "GET", url, tls_verify, "application/json", NULL, username, password, false, max, r, err);
+  return perform (NULL, "GET", url, tls_verify, "application/json", NULL, username, password, false, max, NULL, r, err);
 }
 
 /* ---- client ---- */
@@ -527,6 +611,23 @@ registry_client_url (struct registry_client *c)
   return c->ep.url;
 }
 
+int
+registry_client_set_scope (struct registry_client *c, const char *scope, skiff_error_t *err)
+{
+  char *copy = strdup (scope);
+  if (copy == NULL)
+    return skiff_error_make (err, ENOMEM, "registry scope");
+  free (c->auth.scope);
+  c->auth.scope = copy;
+  /* A token of the old scope would not do.  */
+  if (c->auth.scheme == REGISTRY_AUTH_BEARER)
+    {
+      free (c->auth.header);
+      c->auth.header = NULL;
+    }
+  return 0;
+}
+
 /* Maps an error answer to a status, with Docker's text in *err.  */
 static int
 classify (const struct registry_response *r, skiff_error_t *err)
@@ -542,23 +643,32 @@ classify (const struct registry_response *r, skiff_error_t *err)
   return REGISTRY_ERR_REMOTE;
 }
 
-/* A repository request with authentication and one retry after a 401.  */
-static int
-request (struct registry_client *c, const char *method, const char *path, const char *accept, size_t max,
-         struct registry_response *r, skiff_error_t *err)
+int
+registry_request (struct registry_client *c, const char *method, const char *path, const char *accept,
+                  const struct registry_send *send, size_t max, struct registry_response *r, skiff_error_t *err)
 {
   cleanup_free char *url = NULL;
   int attempt, ret;
 
-  if (asprintf (&url, "%s%s", c->ep.url, path) < 0)
+  /* A Location of an upload may be absolute or a path.  */
+  if (strncmp (path, "http://", 7) == 0 || strncmp (path, "https://", 8) == 0)
+    url = strdup (path);
+  else if (asprintf (&url, "%s%s", c->ep.url, path) < 0)
+    url = NULL;
+  if (url == NULL)
     return skiff_error_make (err, ENOMEM, "registry request");
   for (attempt = 0;; attempt++)
     {
       const char *auth = NULL;
       ret = registry_auth_header (&c->auth, &auth, err);
+      /* Docker says "no basic auth credentials" alone; token failures
+         name the request.  */
+      if (ret < 0 && c->auth.scheme != REGISTRY_AUTH_BASIC)
+        skiff_error_wrap (err, "%s \"%s\"", method_name (method), url);
       if (ret < 0)
-        return skiff_error_wrap (err, "%s \"%s\"", method_name (method), url), ret;
-      ret = perform (c->easy, method, url, c->ep.tls_verify, accept, auth, NULL, NULL, true, max, r, err);
+        return ret;
+      /* Uploads follow no redirect: the body would be lost.  */
+      ret = perform (c->easy, method, url, c->ep.tls_verify, accept, auth, NULL, NULL, send == NULL, max, send, r, err);
       if (ret < 0)
         return ret;
       if (r->status != 401 || attempt > 0)
@@ -583,7 +693,7 @@ registry_ping (struct registry_client *c, skiff_error_t *err)
 
   if (asprintf (&url, "%s/v2/", c->ep.url) < 0)
     return skiff_error_make (err, ENOMEM, "ping registry");
-  ret = perform (c->easy, "GET", url, c->ep.tls_verify, NULL, NULL, NULL, NULL, true, ERROR_BODY_MAX, &r, err);
+  ret = perform (c->easy, "GET", url, c->ep.tls_verify, NULL, NULL, NULL, NULL, true, ERROR_BODY_MAX, NULL, &r, err);
   if (ret < 0)
     {
       registry_response_clear (&r);
@@ -608,7 +718,7 @@ registry_get_manifest (struct registry_client *c, const char *reference, bool he
   cleanup_free char *path = NULL;
   if (asprintf (&path, "/v2/%s/manifests/%s", c->repo, reference) < 0)
     return skiff_error_make (err, ENOMEM, "manifest request");
-  return request (c, head ? "HEAD" : "GET", path, MANIFEST_ACCEPT, MANIFEST_MAX, r, err);
+  return registry_request (c, head ? "HEAD" : "GET", path, MANIFEST_ACCEPT, NULL, MANIFEST_MAX, r, err);
 }
 
 int
@@ -618,7 +728,7 @@ registry_get_blob (struct registry_client *c, const char *digest, size_t max, st
   cleanup_free char *path = NULL;
   if (asprintf (&path, "/v2/%s/blobs/%s", c->repo, digest) < 0)
     return skiff_error_make (err, ENOMEM, "blob request");
-  return request (c, "GET", path, NULL, max, r, err);
+  return registry_request (c, "GET", path, NULL, NULL, max, r, err);
 }
 
 /* ---- blob transfers ---- */

@@ -20,15 +20,17 @@ image_tag (struct image_store *s, const char *source, const char *repo_tag, skif
   int ret;
   store_scoped_lock (s);
 
-  ret = store_resolve_locked (s, source, id, err);
-  if (ret < 0)
-    return ret;
+  /* The target first, as Docker: a bad target is a 400 even when the
+     source is missing.  */
   if (image_ref_parse (repo_tag, &ref, err) < 0)
     return IMAGE_ERR_INVALID;
   if (ref.digest)
     return image_invalid (skiff_error_make (err, 0, "refusing to create a tag with a digest reference"));
   if (image_ref_default_tag (&ref, err) < 0)
     return -1;
+  ret = store_resolve_locked (s, source, id, err);
+  if (ret < 0)
+    return ret;
   canon = image_ref_string (&ref);
   if (canon == NULL)
     return skiff_error_make (err, ENOMEM, "tag `%s`", repo_tag);
@@ -45,8 +47,7 @@ is_id_prefix (const char *id, const char *name)
   return strncmp (id, name, strlen (name)) == 0 || strncmp (id + 7, name, strlen (name)) == 0;
 }
 
-/* The references to id; Docker's isSingleReference: at most one tag, all
-   in one repository (we keep no digest references).  */
+/* The references to id: tags and digest references.  */
 static char **
 refs_of_locked (struct image_store *s, const char *id)
 {
@@ -59,6 +60,35 @@ refs_of_locked (struct image_store *s, const char *id)
         return NULL;
       }
   return out;
+}
+
+/* Docker's isSingleReference: at most one tag, and any digest references
+   are of that tag's repository only.  */
+static bool
+is_single_reference (char **refs)
+{
+  const char *single = NULL, *canonical = NULL;
+  size_t i, n = 0;
+
+  for (i = 0; refs[i]; i++)
+    {
+      const char *at = strchr (refs[i], '@');
+      if (at == NULL && single)
+        return false;
+      if (at == NULL)
+        single = refs[i];
+      else if (canonical == NULL)
+        canonical = refs[i];
+      else if ((size_t) (at - refs[i]) != strcspn (canonical, "@") || strncmp (refs[i], canonical, at - refs[i]) != 0)
+        return false; /* digest references of two repositories */
+    }
+  if (i <= 1 || canonical == NULL)
+    return i <= 1;
+  if (single == NULL)
+    return true;
+  /* The tag "name:tag" and the digests "name@..." share the name.  */
+  n = strcspn (canonical, "@");
+  return strncmp (single, canonical, n) == 0 && single[n] == ':';
 }
 
 static void
@@ -77,6 +107,36 @@ untag_locked (struct image_store *s, const char *ref, yajl_gen g, skiff_error_t 
     return skiff_error_make (err, ENOMEM, "untag");
   record (g, "Untagged", familiar);
   store_del_tag_locked (s, ref);
+  return 0;
+}
+
+/* After a tag of ref's repository was removed: when no other tag of that
+   repository points at id, its digest references to id go too (Docker's
+   ImageDelete), or they would keep an image nobody can see by tag.  */
+static int
+untag_orphan_digests_locked (struct image_store *s, const char *id, const struct image_ref *ref, yajl_gen g,
+                             skiff_error_t *err)
+{
+  cleanup_free char *name = image_ref_name (ref);
+  cleanup_strv char **digests = calloc (1, sizeof (char *));
+  size_t i, n;
+
+  if (name == NULL || digests == NULL)
+    return skiff_error_make (err, ENOMEM, "untag");
+  n = strlen (name);
+  for (i = 0; i < s->n_tags; i++)
+    {
+      const char *r = s->tags[i].ref;
+      if (strcmp (s->tags[i].id, id) != 0 || strncmp (r, name, n) != 0 || (r[n] != ':' && r[n] != '@'))
+        continue;
+      if (r[n] == ':')
+        return 0; /* a tag of the repository remains */
+      if (strv_add (&digests, r) < 0)
+        return skiff_error_make (err, ENOMEM, "untag");
+    }
+  for (i = 0; digests[i]; i++)
+    if (untag_locked (s, digests[i], g, err) < 0)
+      return -1;
   return 0;
 }
 
@@ -203,7 +263,7 @@ remove_locked (struct image_store *s, const char *name, bool force, image_in_use
         return skiff_error_make (err, ENOMEM, "remove image");
       if (store_find_tag_locked (s, canon) < 0)
         return skiff_error_make (err, 0, "No such image: %s", name), IMAGE_ERR_NOT_FOUND;
-      if (untag_locked (s, canon, g, err) < 0)
+      if (untag_locked (s, canon, g, err) < 0 || (ref.digest == NULL && untag_orphan_digests_locked (s, id, &ref, g, err) < 0))
         return -1;
       cleanup_strvp (&refs);
       refs = refs_of_locked (s, id);
@@ -213,7 +273,7 @@ remove_locked (struct image_store *s, const char *name, bool force, image_in_use
         return store_save_tags_locked (s, err);
       untagged_name = true;
     }
-  else if (strv_len (refs) <= 1)
+  else if (is_single_reference (refs))
     {
       /* An id with at most one tag: untag it too, unless a conflict (the
          tag itself is what this removes, so it is no conflict).  */

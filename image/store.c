@@ -604,7 +604,7 @@ image_resolve (struct image_store *s, const char *name_or_id, char **image_id, s
 int
 image_store_open (const char *root, struct image_store **out, skiff_error_t *err)
 {
-  static const char *const subdirs[] = { "layers", "configs", "metadata", "tmp" };
+  static const char *const subdirs[] = { "layers", "configs", "metadata", "distribution", "tmp" };
   struct image_store *s = calloc (1, sizeof (*s));
   cleanup_free char *tmp = NULL;
   size_t i;

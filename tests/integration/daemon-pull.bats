@@ -75,3 +75,40 @@ teardown() {
   [ "$status" -eq 0 ]
   [[ "$output" == *"Downloaded newer image for alpine:latest"* ]]
 }
+
+@test "skiff pull: Using default tag, plain progress lines off a terminal, the full reference last" {
+  skiff rmi alpine:latest >/dev/null 2>&1 || true
+  run skiff pull alpine
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "Using default tag: latest" ]
+  [ "${lines[1]}" = "latest: Pulling from library/alpine" ]
+  [[ "$output" == *": Pull complete"* ]]
+  # No progress bars when stdout is not a terminal.
+  [[ "$output" != *"Downloading"* ]]
+  [[ "${lines[-3]}" == "Digest: sha256:"* ]]
+  [ "${lines[-2]}" = "Status: Downloaded newer image for alpine:latest" ]
+  [ "${lines[-1]}" = "docker.io/library/alpine:latest" ]
+  run skiff pull -q alpine:latest
+  [ "$status" -eq 0 ]
+  [ "$output" = "docker.io/library/alpine:latest" ]
+}
+
+@test "skiff pull on a terminal: one line per layer, rewritten in place with a progress bar" {
+  command -v script >/dev/null || skip "no script(1)"
+  skiff rmi alpine:latest >/dev/null
+  # A 150-column pseudo-terminal: wide enough for Docker's bar.
+  SKIFF_BIN=$SKIFF SKIFF_SOCK=$D_SOCK script -qfec 'stty cols 150; "$SKIFF_BIN" -H "unix://$SKIFF_SOCK" pull alpine' \
+    "$BATS_TEST_TMPDIR/typescript" >/dev/null
+  grep -q $'\033\[2K' "$BATS_TEST_TMPDIR/typescript"
+  grep -q 'Downloading \[=*>' "$BATS_TEST_TMPDIR/typescript"
+  grep -q 'Pull complete' "$BATS_TEST_TMPDIR/typescript"
+}
+
+@test "skiff pull errors: a missing tag, a bad platform" {
+  run skiff pull "127.0.0.1:$R_PORT/library/alpine:nope"
+  [ "$status" -eq 1 ]
+  [ "${lines[-1]}" = "Error response from daemon: manifest for 127.0.0.1:$R_PORT/library/alpine:nope not found: manifest unknown: manifest unknown" ]
+  run skiff pull --platform nonsense alpine
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"invalid platform \"nonsense\""* ]]
+}

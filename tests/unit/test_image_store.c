@@ -867,6 +867,76 @@ test_concurrent_loads (void **state)
   assert_int_equal (count_dir (f, "tmp"), 0);
 }
 
+/* Digest references (RepoDigests, set by pulls and pushes): rmi of one
+   untags it alone; rmi of the last tag of a repository also drops that
+   repository's digest references, as Docker's ImageDelete does, so that
+   the image goes.  */
+static void
+test_remove_digest_refs (void **state)
+{
+  static const char dgst[] = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  struct fixture *f = *state;
+  cleanup_free char *l1 = layer_base (f);
+  struct spec img = { "[\"d:1\"]", { l1, NULL }, "/d" };
+  cleanup_free char *ar = make_archive (f, "d.tar", false, false, &img, 1);
+  cleanup_strv char **lines = NULL;
+  cleanup_free char *j1 = NULL;
+  cleanup_free char *j2 = NULL;
+  cleanup_free char *j3 = NULL;
+  cleanup_free char *want = NULL;
+  cleanup_free char *by_digest = NULL;
+  cleanup_free char *id = NULL;
+  skiff_error_t err = NULL;
+
+  if (load_file (f, ar, &lines, &err) < 0)
+    fail_msg ("%s", err->msg);
+  if (asprintf (&by_digest, "d@%s", dgst) < 0)
+    fail_msg ("asprintf");
+  {
+    store_scoped_lock (f->s);
+    assert_int_equal (store_set_tag_locked (f->s, "docker.io/library/d@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", img.id, &err), 0);
+    assert_int_equal (store_set_tag_locked (f->s, "docker.io/library/e@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", img.id, &err), 0);
+    assert_int_equal (store_save_tags_locked (f->s, &err), 0);
+  }
+  id = resolve (f, by_digest);
+  assert_string_equal (id, img.id);
+
+  /* By digest: only that reference goes.  */
+  assert_int_equal (image_remove (f->s, by_digest, false, NULL, NULL, &j1, &err), 0);
+  if (asprintf (&want, "[{\"Untagged\":\"%s\"}]", by_digest) < 0)
+    fail_msg ("asprintf");
+  assert_string_equal (j1, want);
+  assert_int_equal (image_remove (f->s, by_digest, false, NULL, NULL, &j2, &err), IMAGE_ERR_NOT_FOUND);
+  skiff_error_release (&err);
+  free (resolve (f, "d:1"));
+
+  /* The last tag of d, with e's digest reference left: the tag goes, the
+     image stays for e.  */
+  assert_int_equal (image_tag (f->s, "d:1", "e:2", &err), 0);
+  assert_int_equal (image_remove (f->s, "e:2", false, NULL, NULL, &j2, &err), 0);
+  /* e had no tag left: its digest reference went with the tag.  */
+  free (want);
+  if (asprintf (&want, "[{\"Untagged\":\"e:2\"},{\"Untagged\":\"e@%s\"}]", dgst) < 0)
+    fail_msg ("asprintf");
+  assert_string_equal (j2, want);
+  free (resolve (f, "d:1"));
+
+  /* A tag and a digest reference of one repository are a single
+     reference: rmi by id untags both and deletes the image.  */
+  {
+    store_scoped_lock (f->s);
+    assert_int_equal (store_set_tag_locked (f->s, "docker.io/library/d@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", img.id, &err), 0);
+    assert_int_equal (store_save_tags_locked (f->s, &err), 0);
+  }
+  assert_int_equal (image_remove (f->s, img.id + 7, false, NULL, NULL, &j3, &err), 0);
+  free (want);
+  if (asprintf (&want, "[{\"Untagged\":\"d:1\"},{\"Untagged\":\"d@%s\"},{\"Deleted\":\"%s\"}", dgst, img.id) < 0)
+    fail_msg ("asprintf");
+  assert_memory_equal (j3, want, strlen (want));
+  assert_non_null (strstr (j3, "\"Deleted\""));
+  assert_int_equal (count_dir (f, "configs"), 0);
+}
+
 int
 main (void)
 {
@@ -880,6 +950,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_resolve_errors, setup, teardown),
     cmocka_unit_test_setup_teardown (test_tag_and_remove_shared_layer, setup, teardown),
     cmocka_unit_test_setup_teardown (test_remove_conflicts, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_remove_digest_refs, setup, teardown),
     cmocka_unit_test_setup_teardown (test_import_with_changes, setup, teardown),
     cmocka_unit_test_setup_teardown (test_save_load_roundtrip, setup, teardown),
     cmocka_unit_test_setup_teardown (test_reopen_and_gc, setup, teardown),
