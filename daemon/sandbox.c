@@ -111,10 +111,11 @@ sandbox_netns_remove (const char *path, skiff_error_t *err)
   return 0;
 }
 
+/* Written anew at every start: no fsync (Docker does none either).  */
 static int
 write_text (const char *path, const char *text, skiff_error_t *err)
 {
-  return fs_write_file_atomic (path, text, strlen (text), 0644, err);
+  return fs_write_file_replace (path, text, strlen (text), 0644, err);
 }
 
 static int

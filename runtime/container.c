@@ -64,7 +64,7 @@ container_write_pid_file (const char *path, pid_t pid, skiff_error_t *err)
   int n = snprintf (buf, sizeof (buf), "%d", pid);
   if (path == NULL)
     return 0;
-  return fs_write_file_atomic (path, buf, n, 0644, err);
+  return fs_write_file_replace (path, buf, n, 0644, err);
 }
 
 /* ---- the container's init (child side) -------------------------------- */
@@ -455,7 +455,7 @@ copy_config (const struct container_opts *o, const struct spec *s, skiff_error_t
     return skiff_error_make (err, ENOMEM, "config");
   if (fs_read_file (src, &text, &len, err) < 0)
     return -1;
-  return fs_write_file_atomic (dst, text, len, 0600, err);
+  return fs_write_file_replace (dst, text, len, 0600, err);
 }
 
 /* The host id that container id 0 maps to (0 without mappings).  */
