@@ -18,6 +18,7 @@
 #include "namespaces.h"
 #include "process.h"
 #include "rootfs.h"
+#include "seccomp_cache.h"
 #include "state.h"
 #include "supervise.h"
 #include "sync.h"
@@ -488,7 +489,7 @@ launch_prepare (struct launch *l, skiff_error_t *err)
   s = l->spec;
   if (spec_check_runnable (s, o, l->keep_master, err) < 0)
     return -1;
-  if (s->seccomp && syscall_filter_build (s->seccomp, &l->filter, err) < 0)
+  if (s->seccomp && seccomp_cache_build (s->seccomp, o->root, &l->filter, err) < 0)
     return -1;
   for (i = 0; i < s->n_namespaces; i++)
     if (s->namespaces[i].path == NULL)
