@@ -14,7 +14,6 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -148,42 +147,22 @@ int
 raw_http_request (const char *socket_path, const char *method, const char *path, const char *extra_headers,
                   const char *body, size_t body_len, struct raw_http *h, skiff_error_t *err)
 {
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
   cleanup_free char *req = NULL;
   const char *end;
-  int len;
+  size_t len;
 
   memset (h, 0, sizeof (*h));
   h->fd = -1;
-  if (strlen (socket_path) >= sizeof (addr.sun_path))
-    return skiff_error_make (err, 0, "socket path too long: `%s`", socket_path);
-  strcpy (addr.sun_path, socket_path);
   h->parser = calloc (1, sizeof (http_parser));
   if (h->parser == NULL)
     return skiff_error_make (err, ENOMEM, "http parser");
   http_parser_init (h->parser, HTTP_RESPONSE);
   ((http_parser *) h->parser)->data = h;
-  h->fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  h->fd = client_connect (socket_path, err);
   if (h->fd < 0)
-    return skiff_error_make (err, errno, "socket");
-  if (connect (h->fd, (struct sockaddr *) &addr, sizeof (addr)) < 0)
-    {
-      struct skiff_client c = { .host = NULL };
-      cleanup_free char *host = NULL;
-      if (asprintf (&host, "unix://%s", socket_path) < 0)
-        return skiff_error_make (err, ENOMEM, "connect");
-      c.host = host;
-      return client_connect_error (&c, err);
-    }
-  len = asprintf (&req,
-                  "%s /v" SKIFF_API_VERSION "%s HTTP/1.1\r\n"
-                  "Host: localhost\r\n"
-                  "User-Agent: skiff-cli/" SKIFF_API_VERSION "\r\n"
-                  "%s"
-                  "Content-Length: %zu\r\n"
-                  "\r\n",
-                  method, path, extra_headers ? extra_headers : "", body ? body_len : 0);
-  if (len < 0)
+    return -1;
+  req = client_request_head (method, path, extra_headers, body ? (long long) body_len : 0, &len);
+  if (req == NULL)
     return skiff_error_make (err, ENOMEM, "request");
   if (write_all (h->fd, req, len) < 0 || (body && body_len && write_all (h->fd, body, body_len) < 0))
     return skiff_error_make (err, errno, "send %s %s", method, path);

@@ -2,6 +2,7 @@
 #include "cleanup.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -91,8 +92,8 @@ fsync_parent (const char *path)
   return fsync (dfd);
 }
 
-int
-fs_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, skiff_error_t *err)
+static int
+write_file_renamed (const char *path, const void *data, size_t len, mode_t mode, bool durable, skiff_error_t *err)
 {
   cleanup_free char *tmp = NULL;
   cleanup_close int fd = -1;
@@ -102,7 +103,7 @@ fs_write_file_atomic (const char *path, const void *data, size_t len, mode_t mod
   fd = mkostemp (tmp, O_CLOEXEC);
   if (fd < 0)
     return skiff_error_make (err, errno, "create temporary file for `%s`", path);
-  if (fchmod (fd, mode) < 0 || write_all (fd, data, len) < 0 || fsync (fd) < 0)
+  if (fchmod (fd, mode) < 0 || write_all (fd, data, len) < 0 || (durable && fsync (fd) < 0))
     {
       int saved = errno;
       unlink (tmp);
@@ -114,9 +115,21 @@ fs_write_file_atomic (const char *path, const void *data, size_t len, mode_t mod
       unlink (tmp);
       return skiff_error_make (err, saved, "rename `%s` to `%s`", tmp, path);
     }
-  if (fsync_parent (path) < 0)
+  if (durable && fsync_parent (path) < 0)
     return skiff_error_make (err, errno, "fsync directory of `%s`", path);
   return 0;
+}
+
+int
+fs_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, skiff_error_t *err)
+{
+  return write_file_renamed (path, data, len, mode, true, err);
+}
+
+int
+fs_write_file_replace (const char *path, const void *data, size_t len, mode_t mode, skiff_error_t *err)
+{
+  return write_file_renamed (path, data, len, mode, false, err);
 }
 
 int

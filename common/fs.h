@@ -15,6 +15,13 @@ int fs_read_file (const char *path, char **out, size_t *len, skiff_error_t *err)
    never a mix.  */
 int fs_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, skiff_error_t *err);
 
+/* The same without the fsyncs: readers and a crash of the writer still
+   see the old or the new content, but a power loss may lose the file.
+   For files that do not outlive a reboot (the exec root is a tmpfs) or
+   that are written anew at every container start; an fsync costs
+   milliseconds, several of them per `run`.  */
+int fs_write_file_replace (const char *path, const void *data, size_t len, mode_t mode, skiff_error_t *err);
+
 /* Writes a short string to an existing file (cgroup and /proc knobs).  */
 int fs_write_string (const char *path, const char *value, skiff_error_t *err);
 

@@ -226,7 +226,8 @@ start_work (uv_work_t *w)
       skiff_error_make (&j->err, ENOMEM, "bundle");
       goto undo;
     }
-  if (fs_write_file_atomic (config_path, spec, strlen (spec), 0600, &j->err) < 0)
+  /* The bundle is in the exec root and written at every start: no fsync. */
+  if (fs_write_file_replace (config_path, spec, strlen (spec), 0600, &j->err) < 0)
     goto undo;
   /* A previous run's exit status must not be taken for this one's.  */
   {

@@ -10,6 +10,7 @@
 
 #define SKIFF_HTTP_INTERNAL
 #include "http.h"
+#include "memory.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -116,6 +117,7 @@ http_req_free (struct http_req *r)
 
   if (r == NULL)
     return;
+  memory_trim_soon ();
   for (i = 0; i < r->n_headers; i++)
     {
       free (r->headers[i].name);

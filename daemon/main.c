@@ -9,6 +9,7 @@
 #include "fs.h"
 #include "http.h"
 #include "log.h"
+#include "memory.h"
 #include "networks.h"
 #include "router.h"
 #include "store.h"
@@ -287,6 +288,7 @@ main (int argc, char **argv)
 
   signal (SIGPIPE, SIG_IGN);
   d.loop = uv_default_loop ();
+  memory_init (d.loop);
   if (setup (&d, &err) < 0)
     return skiff_error_print (&err, stderr, "skiffd");
   log_info ("skiffd %s listening on %s", PACKAGE_VERSION, d.socket_path);

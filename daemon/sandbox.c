@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,44 +14,68 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-/* In a forked child of a threaded process: only async-signal-safe calls.  */
-static void __attribute__ ((noreturn))
-netns_child (int ready, int hold)
+/* A thread of its own enters a new network namespace (a namespace is a
+   property of the thread), brings lo up and bind-mounts the namespace on
+   the path; the namespace outlives the thread through that mount.  A
+   thread costs far less than the fork of the daemon this used to be.  */
+struct netns_job
 {
+  const char *path;
+  int errno_;
+  const char *what;
+};
+
+static void *
+netns_thread (void *arg)
+{
+  struct netns_job *j = arg;
   struct ifreq ifr;
-  int s;
-  char c = 1;
+  cleanup_close int s = -1;
 
   if (unshare (CLONE_NEWNET) < 0)
-    _exit (1);
+    {
+      j->what = "create a network namespace";
+      goto fail;
+    }
   s = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0)
-    _exit (2);
+    {
+      j->what = "socket";
+      goto fail;
+    }
   memset (&ifr, 0, sizeof (ifr));
   strcpy (ifr.ifr_name, "lo");
   if (ioctl (s, SIOCGIFFLAGS, &ifr) < 0)
-    _exit (3);
+    {
+      j->what = "read the flags of lo";
+      goto fail;
+    }
   ifr.ifr_flags |= IFF_UP;
   if (ioctl (s, SIOCSIFFLAGS, &ifr) < 0)
-    _exit (4);
-  if (write (ready, &c, 1) != 1)
-    _exit (5);
-  /* Stay until the parent has bind-mounted our namespace.  */
-  while (read (hold, &c, 1) < 0 && errno == EINTR)
-    ;
-  _exit (0);
+    {
+      j->what = "bring lo up";
+      goto fail;
+    }
+  if (mount ("/proc/thread-self/ns/net", j->path, NULL, MS_BIND, NULL) < 0)
+    {
+      j->what = "bind the network namespace";
+      goto fail;
+    }
+  return NULL;
+
+fail:
+  j->errno_ = errno;
+  return NULL;
 }
 
 int
 sandbox_netns_create (const char *path, skiff_error_t *err)
 {
-  int ready[2], hold[2], status;
-  pid_t pid;
-  char c, nspath[64];
-  int fd, ret = 0;
+  struct netns_job j = { .path = path };
+  pthread_t t;
+  int fd, r;
   cleanup_free char *dir = strdup (path);
   char *slash = dir ? strrchr (dir, '/') : NULL;
 
@@ -64,41 +88,19 @@ sandbox_netns_create (const char *path, skiff_error_t *err)
   if (fd < 0)
     return skiff_error_make (err, errno, "create `%s`", path);
   close (fd);
-  if (pipe2 (ready, O_CLOEXEC) < 0)
-    return skiff_error_make (err, errno, "pipe");
-  if (pipe2 (hold, O_CLOEXEC) < 0)
+  r = pthread_create (&t, NULL, netns_thread, &j);
+  if (r != 0)
     {
-      close (ready[0]);
-      close (ready[1]);
-      return skiff_error_make (err, errno, "pipe");
+      unlink (path);
+      return skiff_error_make (err, r, "start a thread for a network namespace");
     }
-  pid = fork ();
-  if (pid == 0)
+  pthread_join (t, NULL);
+  if (j.what)
     {
-      close (ready[0]);
-      close (hold[1]);
-      netns_child (ready[1], hold[0]);
+      unlink (path);
+      return skiff_error_make (err, j.errno_, "%s on `%s`", j.what, path);
     }
-  close (ready[1]);
-  close (hold[0]);
-  if (pid < 0)
-    ret = skiff_error_make (err, errno, "fork");
-  else if (read (ready[0], &c, 1) != 1)
-    ret = skiff_error_make (err, 0, "create a network namespace: the helper process failed");
-  else
-    {
-      snprintf (nspath, sizeof (nspath), "/proc/%d/ns/net", pid);
-      if (mount (nspath, path, NULL, MS_BIND, NULL) < 0)
-        ret = skiff_error_make (err, errno, "bind the network namespace on `%s`", path);
-    }
-  close (ready[0]);
-  close (hold[1]);
-  if (pid > 0)
-    while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-      ;
-  if (ret < 0)
-    unlink (path);
-  return ret;
+  return 0;
 }
 
 int
@@ -111,10 +113,11 @@ sandbox_netns_remove (const char *path, skiff_error_t *err)
   return 0;
 }
 
+/* Written anew at every start: no fsync (Docker does none either).  */
 static int
 write_text (const char *path, const char *text, skiff_error_t *err)
 {
-  return fs_write_file_atomic (path, text, strlen (text), 0644, err);
+  return fs_write_file_replace (path, text, strlen (text), 0644, err);
 }
 
 static int

@@ -18,6 +18,7 @@
 #include "namespaces.h"
 #include "process.h"
 #include "rootfs.h"
+#include "seccomp_cache.h"
 #include "state.h"
 #include "supervise.h"
 #include "sync.h"
@@ -64,7 +65,7 @@ container_write_pid_file (const char *path, pid_t pid, skiff_error_t *err)
   int n = snprintf (buf, sizeof (buf), "%d", pid);
   if (path == NULL)
     return 0;
-  return fs_write_file_atomic (path, buf, n, 0644, err);
+  return fs_write_file_replace (path, buf, n, 0644, err);
 }
 
 /* ---- the container's init (child side) -------------------------------- */
@@ -455,7 +456,7 @@ copy_config (const struct container_opts *o, const struct spec *s, skiff_error_t
     return skiff_error_make (err, ENOMEM, "config");
   if (fs_read_file (src, &text, &len, err) < 0)
     return -1;
-  return fs_write_file_atomic (dst, text, len, 0600, err);
+  return fs_write_file_replace (dst, text, len, 0600, err);
 }
 
 /* The host id that container id 0 maps to (0 without mappings).  */
@@ -488,7 +489,7 @@ launch_prepare (struct launch *l, skiff_error_t *err)
   s = l->spec;
   if (spec_check_runnable (s, o, l->keep_master, err) < 0)
     return -1;
-  if (s->seccomp && syscall_filter_build (s->seccomp, &l->filter, err) < 0)
+  if (s->seccomp && seccomp_cache_build (s->seccomp, o->root, &l->filter, err) < 0)
     return -1;
   for (i = 0; i < s->n_namespaces; i++)
     if (s->namespaces[i].path == NULL)

@@ -7,6 +7,7 @@
 #include "json.h"
 #include "namespaces.h"
 #include "process.h"
+#include "seccomp_cache.h"
 #include "state.h"
 #include "supervise.h"
 #include "sync.h"
@@ -338,7 +339,7 @@ exec_common (const struct exec_opts *o, bool keep_master, int *exit_status, pid_
       skiff_error_make (err, 0, "--tty with --detach needs --console-socket");
       goto out;
     }
-  if (s->seccomp && syscall_filter_build (s->seccomp, &c.filter, err) < 0)
+  if (s->seccomp && seccomp_cache_build (s->seccomp, o->root, &c.filter, err) < 0)
     goto out;
   if (open_namespaces (st->pid, &c, err) < 0)
     goto out;

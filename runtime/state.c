@@ -85,7 +85,9 @@ state_save (const char *root, const struct container_state *st, skiff_error_t *e
   text = json_gen_steal (g, &len);
   if (text == NULL)
     return skiff_error_make (err, ENOMEM, "state");
-  return fs_write_file_atomic (path, text, len, 0600, err);
+  /* The state lives under the runtime root, a tmpfs: no fsync (nor do
+     runc and crun).  */
+  return fs_write_file_replace (path, text, len, 0600, err);
 }
 
 int

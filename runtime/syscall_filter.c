@@ -4,8 +4,16 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 /* Syscall arguments libseccomp can compare (a0 .. a5).  */
 #define SYSCALL_FILTER_N_ARGS 6
@@ -276,7 +284,7 @@ set_attributes (scmp_filter_ctx ctx, const struct spec_seccomp *sc, skiff_error_
 }
 
 int
-syscall_filter_build (const struct spec_seccomp *sc, void **filter, skiff_error_t *err)
+syscall_filter_build_context (const struct spec_seccomp *sc, void **out, skiff_error_t *err)
 {
   cleanup_seccomp_ctx scmp_filter_ctx ctx = NULL;
   size_t i;
@@ -304,21 +312,98 @@ syscall_filter_build (const struct spec_seccomp *sc, void **filter, skiff_error_
         return ret;
     }
 
-  *filter = steal_pointer (&ctx);
+  *out = steal_pointer (&ctx);
   return 0;
+}
+
+struct syscall_filter
+{
+  uint32_t flags; /* SECCOMP_FILTER_FLAG_* */
+  size_t len;     /* instructions */
+  struct sock_filter insns[];
+};
+
+/* The flags seccomp_load() would pass for the attributes set_attributes()
+   sets.  */
+static uint32_t
+load_flags (const struct spec_seccomp *sc)
+{
+  return (sc->flag_log ? SECCOMP_FILTER_FLAG_LOG : 0) | (sc->flag_spec_allow ? SECCOMP_FILTER_FLAG_SPEC_ALLOW : 0);
+}
+
+int
+syscall_filter_from_bpf (const void *insns, size_t size, uint32_t flags, void **filter, skiff_error_t *err)
+{
+  struct syscall_filter *f;
+
+  if (size == 0 || size % sizeof (struct sock_filter) != 0 || size / sizeof (struct sock_filter) > BPF_MAXINSNS)
+    return skiff_error_make (err, EINVAL, "seccomp program of %zu bytes", size);
+  f = malloc (sizeof (*f) + size);
+  if (f == NULL)
+    return skiff_error_make (err, ENOMEM, "seccomp program");
+  f->flags = flags;
+  f->len = size / sizeof (struct sock_filter);
+  memcpy (f->insns, insns, size);
+  *filter = f;
+  return 0;
+}
+
+void
+syscall_filter_bpf (const void *filter, const void **insns, size_t *size, uint32_t *flags)
+{
+  const struct syscall_filter *f = filter;
+  *insns = f->insns;
+  *size = f->len * sizeof (struct sock_filter);
+  *flags = f->flags;
+}
+
+int
+syscall_filter_build (const struct spec_seccomp *sc, void **filter, skiff_error_t *err)
+{
+  cleanup_seccomp_ctx scmp_filter_ctx ctx = NULL;
+  cleanup_close int fd = -1;
+  cleanup_free char *bpf = NULL;
+  struct stat st;
+  ssize_t n;
+  int ret;
+
+  ret = syscall_filter_build_context (sc, (void **) &ctx, err);
+  if (UNLIKELY (ret < 0))
+    return ret;
+  /* libseccomp 2.5 exports to a descriptor only.  */
+  fd = memfd_create ("seccomp-bpf", MFD_CLOEXEC);
+  if (fd < 0)
+    return skiff_error_make (err, errno, "memfd_create");
+  ret = seccomp_export_bpf (ctx, fd);
+  if (UNLIKELY (ret < 0))
+    return skiff_error_make (err, -ret, "compile the seccomp filter");
+  if (fstat (fd, &st) < 0)
+    return skiff_error_make (err, errno, "stat the seccomp program");
+  bpf = malloc (st.st_size ? st.st_size : 1);
+  if (bpf == NULL)
+    return skiff_error_make (err, ENOMEM, "seccomp program");
+  n = pread (fd, bpf, st.st_size, 0);
+  if (n != st.st_size)
+    return skiff_error_make (err, n < 0 ? errno : EIO, "read the seccomp program");
+  return syscall_filter_from_bpf (bpf, (size_t) n, load_flags (sc), filter, err);
 }
 
 int
 syscall_filter_load (void *filter, skiff_error_t *err)
 {
-  int ret = seccomp_load ((scmp_filter_ctx) filter);
-  if (UNLIKELY (ret < 0))
-    return skiff_error_make (err, -ret, "load seccomp filter");
-  return 0;
+  struct syscall_filter *f = filter;
+  struct sock_fprog prog = { .len = (unsigned short) f->len, .filter = f->insns };
+
+  if (syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->flags, &prog) == 0)
+    return 0;
+  /* Kernels before 3.17 have only the prctl, without flags.  */
+  if (errno == ENOSYS && f->flags == 0 && prctl (PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) == 0)
+    return 0;
+  return skiff_error_make (err, errno, "load seccomp filter");
 }
 
 void
 syscall_filter_free (void *filter)
 {
-  seccomp_release ((scmp_filter_ctx) filter);
+  free (filter);
 }

@@ -2,12 +2,15 @@
  *
  * The name parsers are used by the config parser, so that a bad action,
  * operator or architecture fails before anything is created.  The filter
- * is built in the container process and loaded last, just before execve.
+ * is compiled to classic BPF by the runtime before the container process
+ * exists (or taken from the cache, seccomp_cache.h), and loaded last by
+ * that process, just before execve.
  */
 #ifndef SKIFF_RUNTIME_SYSCALL_FILTER_H
 #define SKIFF_RUNTIME_SYSCALL_FILTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "error.h"
 #include "spec.h"
@@ -27,7 +30,7 @@ int syscall_filter_op (const char *name, int *out, skiff_error_t *err);
 /* "SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64", ... -> SCMP_ARCH_* token.  */
 int syscall_filter_arch (const char *name, uint32_t *out, skiff_error_t *err);
 
-/* Builds a filter (an opaque libseccomp context) from the spec:
+/* Builds a filter (a compiled BPF program and its load flags) from the spec:
    - the native architecture is always present, sc->archs are added;
    - syscall names unknown to libseccomp are skipped, as runc does, since
      profiles list the syscalls of every architecture;
@@ -41,9 +44,19 @@ int syscall_filter_arch (const char *name, uint32_t *out, skiff_error_t *err);
    Free it with syscall_filter_free.  */
 int syscall_filter_build (const struct spec_seccomp *sc, void **filter, skiff_error_t *err);
 
-/* Loads the filter into the kernel.  Must be the last thing before execve:
-   the filter applies to every later syscall of the process.  */
+/* The libseccomp context that syscall_filter_build() compiles (a
+   scmp_filter_ctx, to inspect; free it with seccomp_release()).  */
+int syscall_filter_build_context (const struct spec_seccomp *sc, void **ctx, skiff_error_t *err);
+
+/* Loads the filter into the kernel (seccomp(2), as seccomp_load() would).
+   Must be the last thing before execve: the filter applies to every later
+   syscall of the process.  */
 int syscall_filter_load (void *filter, skiff_error_t *err);
+
+/* A filter from a program that syscall_filter_bpf() gave: size bytes of
+   struct sock_filter, flags SECCOMP_FILTER_FLAG_*.  */
+int syscall_filter_from_bpf (const void *insns, size_t size, uint32_t flags, void **filter, skiff_error_t *err);
+void syscall_filter_bpf (const void *filter, const void **insns, size_t *size, uint32_t *flags);
 
 void syscall_filter_free (void *filter);
 

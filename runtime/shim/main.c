@@ -400,7 +400,8 @@ write_exit_file (const char *state_dir, const struct shim_exit_file *f, skiff_er
   cleanup_free char *path = NULL, *json = shim_exit_file_json (f);
   if (json == NULL || asprintf (&path, "%s/%s", state_dir, SHIM_EXIT_NAME) < 0)
     return skiff_error_make (err, ENOMEM, "exit.json");
-  return fs_write_file_atomic (path, json, strlen (json), 0644, err);
+  /* The state dir is in the exec root, gone at reboot: no fsync.  */
+  return fs_write_file_replace (path, json, strlen (json), 0644, err);
 }
 
 static int
@@ -411,7 +412,7 @@ write_pid_file (const char *state_dir, skiff_error_t *err)
   int n = snprintf (buf, sizeof (buf), "%d", getpid ());
   if (asprintf (&path, "%s/%s", state_dir, SHIM_PID_NAME) < 0)
     return skiff_error_make (err, ENOMEM, "shim.pid");
-  return fs_write_file_atomic (path, buf, n, 0644, err);
+  return fs_write_file_replace (path, buf, n, 0644, err);
 }
 
 /* ---- the shim ----------------------------------------------------------- */

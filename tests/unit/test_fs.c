@@ -196,19 +196,21 @@ test_read_file_missing (void **state)
   skiff_error_release (&err);
 }
 
-/* ---- fs_write_file_atomic ---- */
+/* ---- fs_write_file_atomic and fs_write_file_replace (the same but the
+   fsyncs, which a test cannot observe) ---- */
+
+typedef int (*writer_fn) (const char *, const void *, size_t, mode_t, skiff_error_t *);
 
 static void
-test_write_atomic (void **state)
+check_write_new (const char *dir, writer_fn write_fn)
 {
-  const char *dir = *state;
   cleanup_free char *path = path_in (dir, "state.json");
   cleanup_free char *s = NULL;
   skiff_error_t err = NULL;
   struct stat st;
   const char data[] = "{\"status\":\"created\"}";
 
-  assert_int_equal (fs_write_file_atomic (path, data, strlen (data), 0640, &err), 0);
+  assert_int_equal (write_fn (path, data, strlen (data), 0640, &err), 0);
   assert_null (err);
   s = read_all (path);
   assert_string_equal (s, data);
@@ -220,9 +222,20 @@ test_write_atomic (void **state)
 }
 
 static void
-test_write_atomic_replace (void **state)
+test_write_atomic_new (void **state)
 {
-  const char *dir = *state;
+  check_write_new (*state, fs_write_file_atomic);
+}
+
+static void
+test_write_replace_new (void **state)
+{
+  check_write_new (*state, fs_write_file_replace);
+}
+
+static void
+check_write_over_old (const char *dir, writer_fn write_fn)
+{
   cleanup_free char *path = path_in (dir, "f");
   cleanup_free char *s = NULL;
   skiff_error_t err = NULL;
@@ -235,7 +248,7 @@ test_write_atomic_replace (void **state)
 
   /* the mode is exactly the one asked for, whatever the umask */
   old_umask = umask (0077);
-  assert_int_equal (fs_write_file_atomic (path, "new", 3, 0644, &err), 0);
+  assert_int_equal (write_fn (path, "new", 3, 0644, &err), 0);
   umask (old_umask);
   assert_null (err);
   s = read_all (path);
@@ -248,7 +261,7 @@ test_write_atomic_replace (void **state)
   assert_int_equal (count_entries (dir), 1);
 
   /* empty content */
-  assert_int_equal (fs_write_file_atomic (path, "", 0, 0600, &err), 0);
+  assert_int_equal (write_fn (path, "", 0, 0600, &err), 0);
   assert_int_equal (stat (path, &after), 0);
   assert_int_equal (after.st_size, 0);
   assert_int_equal (after.st_mode & 07777, 0600);
@@ -256,14 +269,25 @@ test_write_atomic_replace (void **state)
 }
 
 static void
-test_write_atomic_missing_dir (void **state)
+test_write_atomic_over_old (void **state)
 {
-  const char *dir = *state;
+  check_write_over_old (*state, fs_write_file_atomic);
+}
+
+static void
+test_write_replace_over_old (void **state)
+{
+  check_write_over_old (*state, fs_write_file_replace);
+}
+
+static void
+check_write_missing_dir (const char *dir, writer_fn write_fn)
+{
   cleanup_free char *missing = path_in (dir, "nodir");
   cleanup_free char *path = path_in (dir, "nodir/file");
   skiff_error_t err = NULL;
 
-  assert_int_equal (fs_write_file_atomic (path, "x", 1, 0644, &err), -1);
+  assert_int_equal (write_fn (path, "x", 1, 0644, &err), -1);
   assert_non_null (err);
   assert_int_equal (err->errno_, ENOENT);
   assert_non_null (strstr (err->msg, path));
@@ -275,9 +299,20 @@ test_write_atomic_missing_dir (void **state)
 }
 
 static void
-test_write_atomic_over_dir (void **state)
+test_write_atomic_missing_dir (void **state)
 {
-  const char *dir = *state;
+  check_write_missing_dir (*state, fs_write_file_atomic);
+}
+
+static void
+test_write_replace_missing_dir (void **state)
+{
+  check_write_missing_dir (*state, fs_write_file_replace);
+}
+
+static void
+check_write_over_dir (const char *dir, writer_fn write_fn)
+{
   cleanup_free char *path = path_in (dir, "sub");
   skiff_error_t err = NULL;
   struct stat st;
@@ -285,7 +320,7 @@ test_write_atomic_over_dir (void **state)
   /* rename over a non-empty directory fails: the temporary file must go */
   make_dir (dir, "sub");
   make_dir (dir, "sub/child");
-  assert_int_equal (fs_write_file_atomic (path, "x", 1, 0644, &err), -1);
+  assert_int_equal (write_fn (path, "x", 1, 0644, &err), -1);
   assert_non_null (err);
   assert_non_null (strstr (err->msg, path));
   skiff_error_release (&err);
@@ -293,6 +328,18 @@ test_write_atomic_over_dir (void **state)
   assert_true (S_ISDIR (st.st_mode));
   assert_int_equal (count_entries (dir), 1);
   assert_int_equal (count_entries (path), 1);
+}
+
+static void
+test_write_atomic_over_dir (void **state)
+{
+  check_write_over_dir (*state, fs_write_file_atomic);
+}
+
+static void
+test_write_replace_over_dir (void **state)
+{
+  check_write_over_dir (*state, fs_write_file_replace);
 }
 
 /* ---- fs_write_string ---- */
@@ -825,10 +872,14 @@ main (void)
     cmocka_unit_test_setup_teardown (test_read_file_empty, setup_dir, teardown_dir),
     cmocka_unit_test_setup_teardown (test_read_file_large_binary, setup_dir, teardown_dir),
     cmocka_unit_test_setup_teardown (test_read_file_missing, setup_dir, teardown_dir),
-    cmocka_unit_test_setup_teardown (test_write_atomic, setup_dir, teardown_dir),
-    cmocka_unit_test_setup_teardown (test_write_atomic_replace, setup_dir, teardown_dir),
+    cmocka_unit_test_setup_teardown (test_write_atomic_new, setup_dir, teardown_dir),
+    cmocka_unit_test_setup_teardown (test_write_replace_new, setup_dir, teardown_dir),
+    cmocka_unit_test_setup_teardown (test_write_atomic_over_old, setup_dir, teardown_dir),
+    cmocka_unit_test_setup_teardown (test_write_replace_over_old, setup_dir, teardown_dir),
     cmocka_unit_test_setup_teardown (test_write_atomic_missing_dir, setup_dir, teardown_dir),
+    cmocka_unit_test_setup_teardown (test_write_replace_missing_dir, setup_dir, teardown_dir),
     cmocka_unit_test_setup_teardown (test_write_atomic_over_dir, setup_dir, teardown_dir),
+    cmocka_unit_test_setup_teardown (test_write_replace_over_dir, setup_dir, teardown_dir),
     cmocka_unit_test_setup_teardown (test_write_string, setup_dir, teardown_dir),
     cmocka_unit_test_setup_teardown (test_mkdir_p, setup_dir, teardown_dir),
     cmocka_unit_test_setup_teardown (test_mkdir_p_errors, setup_dir, teardown_dir),

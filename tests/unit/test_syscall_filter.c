@@ -187,6 +187,14 @@ cleanup_filterp (void **filter)
 }
 #define cleanup_filter __attribute__ ((cleanup (cleanup_filterp)))
 
+static void
+cleanup_ctxp (void **ctx)
+{
+  if (*ctx)
+    seccomp_release (*ctx);
+}
+#define cleanup_ctx __attribute__ ((cleanup (cleanup_ctxp)))
+
 /* The filter as libseccomp's pseudo filter code, malloc'd.  */
 static char *
 filter_pfc (void *filter)
@@ -236,12 +244,12 @@ test_build_rules (void **state)
     .rules = rules,
     .n_rules = N (rules),
   };
-  cleanup_filter void *filter = NULL;
+  cleanup_ctx void *filter = NULL;
   cleanup_free char *pfc = NULL;
   skiff_error_t err = NULL;
   uint32_t value = 42;
 
-  assert_int_equal (syscall_filter_build (&sc, &filter, &err), 0);
+  assert_int_equal (syscall_filter_build_context (&sc, &filter, &err), 0);
   assert_null (err);
   assert_non_null (filter);
 
@@ -279,11 +287,11 @@ test_build_default_errno (void **state)
     .rules = rules,
     .n_rules = N (rules),
   };
-  cleanup_filter void *filter = NULL;
+  cleanup_ctx void *filter = NULL;
   cleanup_free char *pfc = NULL;
   skiff_error_t err = NULL;
 
-  assert_int_equal (syscall_filter_build (&sc, &filter, &err), 0);
+  assert_int_equal (syscall_filter_build_context (&sc, &filter, &err), 0);
   assert_null (err);
   pfc = filter_pfc (filter);
   assert_non_null (strstr (pfc, "\"getpid\""));
@@ -323,11 +331,11 @@ test_build_args (void **state)
     .rules = rules,
     .n_rules = N (rules),
   };
-  cleanup_filter void *filter = NULL;
+  cleanup_ctx void *filter = NULL;
   cleanup_free char *pfc = NULL;
   skiff_error_t err = NULL;
 
-  assert_int_equal (syscall_filter_build (&sc, &filter, &err), 0);
+  assert_int_equal (syscall_filter_build_context (&sc, &filter, &err), 0);
   assert_null (err);
   pfc = filter_pfc (filter);
   assert_int_equal (count_substr (pfc, "$a0.lo32 == 1000)\n"), 1);
@@ -346,18 +354,66 @@ test_build_flags (void **state)
     .flag_log = true,
     .flag_spec_allow = true,
   };
-  cleanup_filter void *filter = NULL;
+  cleanup_ctx void *filter = NULL;
   skiff_error_t err = NULL;
   uint32_t value = 0;
 
   if (seccomp_api_get () < 4)
     skip ();
-  assert_int_equal (syscall_filter_build (&sc, &filter, &err), 0);
+  assert_int_equal (syscall_filter_build_context (&sc, &filter, &err), 0);
   assert_null (err);
   assert_int_equal (seccomp_attr_get (filter, SCMP_FLTATR_CTL_LOG, &value), 0);
   assert_int_equal (value, 1);
   assert_int_equal (seccomp_attr_get (filter, SCMP_FLTATR_CTL_SSB, &value), 0);
   assert_int_equal (value, 1);
+  /* The compiled filter is loaded with the matching flags.  */
+  {
+    cleanup_filter void *compiled = NULL;
+    const void *insns;
+    size_t size;
+    uint32_t flags;
+    assert_int_equal (syscall_filter_build (&sc, &compiled, &err), 0);
+    syscall_filter_bpf (compiled, &insns, &size, &flags);
+    assert_int_equal (flags, SECCOMP_FILTER_FLAG_LOG | SECCOMP_FILTER_FLAG_SPEC_ALLOW);
+    sc.flag_log = sc.flag_spec_allow = false;
+    syscall_filter_free (compiled);
+    compiled = NULL;
+    assert_int_equal (syscall_filter_build (&sc, &compiled, &err), 0);
+    syscall_filter_bpf (compiled, &insns, &size, &flags);
+    assert_int_equal (flags, 0);
+  }
+}
+
+/* The compiled program is libseccomp's, bit for bit.  */
+static void
+test_build_compiles (void **state)
+{
+  struct spec_seccomp_rule rules[] = {
+    { .names = (char *[]) { "mkdir", "mkdirat" }, .n_names = 2, .action = SCMP_ACT_ERRNO (TEST_ERRNO) },
+  };
+  struct spec_seccomp sc = { .default_action = SCMP_ACT_ALLOW, .rules = rules, .n_rules = N (rules) };
+  cleanup_ctx void *ctx = NULL;
+  cleanup_filter void *filter = NULL;
+  cleanup_close int fd = memfd_create ("bpf", MFD_CLOEXEC);
+  cleanup_free char *want = NULL;
+  skiff_error_t err = NULL;
+  const void *insns;
+  size_t size;
+  uint32_t flags;
+  off_t len;
+
+  assert_true (fd >= 0);
+  assert_int_equal (syscall_filter_build_context (&sc, &ctx, &err), 0);
+  assert_int_equal (seccomp_export_bpf (ctx, fd), 0);
+  len = lseek (fd, 0, SEEK_END);
+  assert_true (len > 0 && len % 8 == 0);
+  want = malloc (len);
+  assert_int_equal (pread (fd, want, len, 0), len);
+  assert_int_equal (syscall_filter_build (&sc, &filter, &err), 0);
+  syscall_filter_bpf (filter, &insns, &size, &flags);
+  assert_int_equal (size, (size_t) len);
+  assert_memory_equal (insns, want, size);
+  assert_int_equal (flags, 0);
 }
 
 static void
@@ -570,6 +626,7 @@ main (void)
     cmocka_unit_test (test_build_default_errno),
     cmocka_unit_test (test_build_args),
     cmocka_unit_test (test_build_flags),
+    cmocka_unit_test (test_build_compiles),
     cmocka_unit_test (test_build_errors),
     cmocka_unit_test (test_load_mkdir),
     cmocka_unit_test (test_load_arg_rule),
