@@ -5,6 +5,7 @@
 #include "json.h"
 
 #include <ctype.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,9 @@ container_opts_release (struct container_opts *o)
   cleanup_strvp (&o->security_opt);
   cleanup_strvp (&o->attach);
   cleanup_strvp (&o->aliases);
+  cleanup_strvp (&o->dns);
+  cleanup_strvp (&o->dns_search);
+  cleanup_strvp (&o->dns_options);
   free (o->ports);
   o->ports = NULL;
 }
@@ -123,6 +127,9 @@ enum
   OPT_SIG_PROXY,
   OPT_NETWORK_ALIAS,
   OPT_IP,
+  OPT_DNS,
+  OPT_DNS_SEARCH,
+  OPT_DNS_OPTION,
 };
 
 static const struct option long_opts[] = {
@@ -143,6 +150,10 @@ static const struct option long_opts[] = {
   { "network", required_argument, NULL, OPT_NETWORK },
   { "net", required_argument, NULL, OPT_NETWORK },
   { "network-alias", required_argument, NULL, OPT_NETWORK_ALIAS },
+  { "dns", required_argument, NULL, OPT_DNS },
+  { "dns-search", required_argument, NULL, OPT_DNS_SEARCH },
+  { "dns-option", required_argument, NULL, OPT_DNS_OPTION },
+  { "dns-opt", required_argument, NULL, OPT_DNS_OPTION },
   { "net-alias", required_argument, NULL, OPT_NETWORK_ALIAS },
   { "ip", required_argument, NULL, OPT_IP },
   { "memory", required_argument, NULL, 'm' },
@@ -244,6 +255,18 @@ container_opts_parse (struct cli_ctx *ctx, int argc, char **argv, bool run, stru
           o->network_set = true;
           break;
         case OPT_NETWORK_ALIAS: ret = strv_push (&o->aliases, optarg); break;
+        case OPT_DNS:
+          {
+            struct in_addr a4;
+            struct in6_addr a6;
+            if (inet_pton (AF_INET, optarg, &a4) != 1 && inet_pton (AF_INET6, optarg, &a6) != 1)
+              return cli_flag_error (ctx, "invalid argument \"%s\" for \"--dns\" flag: %s is not an ip address",
+                                     optarg, optarg);
+            ret = strv_push (&o->dns, optarg);
+            break;
+          }
+        case OPT_DNS_SEARCH: ret = strv_push (&o->dns_search, optarg); break;
+        case OPT_DNS_OPTION: ret = strv_push (&o->dns_options, optarg); break;
         case OPT_IP: o->ip = optarg; break;
         case 'm':
           if (parse_ram_bytes (optarg, &o->memory, &err) < 0)
@@ -589,11 +612,15 @@ container_opts_to_json (const struct container_opts *o, char **json, skiff_error
   gen_strv_or_null (g, "CapDrop", o->cap_drop);
   json_gen_kv_str (g, "CgroupnsMode", "");
   {
-    static const char *const empty_arrays[] = { "Dns", "DnsOptions", "DnsSearch" };
+    const char *const keys[] = { "Dns", "DnsOptions", "DnsSearch" };
+    char **const values[] = { o->dns, o->dns_options, o->dns_search };
     for (i = 0; i < 3; i++)
       {
-        json_gen_str (g, empty_arrays[i]);
+        size_t k;
+        json_gen_str (g, keys[i]);
         yajl_gen_array_open (g);
+        for (k = 0; values[i] && values[i][k]; k++)
+          json_gen_str (g, values[i][k]);
         yajl_gen_array_close (g);
       }
   }

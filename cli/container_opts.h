@@ -19,6 +19,7 @@ struct container_opts
   bool network_set;    /* --network was given */
   const char *ip;      /* --ip */
   char **aliases;      /* --network-alias, in order */
+  char **dns, **dns_search, **dns_options; /* --dns, --dns-search, --dns-option */
   char **env;          /* -e, in order */
   char **env_files;
   char **labels;

@@ -264,14 +264,6 @@ h_inspect (struct http_request *req, void *data)
   http_respond_json (req, 200, out);
 }
 
-static void
-network_event (struct daemon *d, struct network *n, const char *action, const char *container)
-{
-  const char *attrs[] = { "name", network_name (n), "type", network_driver (n), container ? "container" : NULL,
-                          container, NULL };
-  events_publish (d->events, "network", action, network_id (n), attrs);
-}
-
 static bool
 body_object (struct http_request *req, yajl_val *body)
 {
@@ -301,7 +293,7 @@ h_create (struct http_request *req, void *data)
       skiff_error_release (&err);
       return;
     }
-  network_event (d, n, "create", NULL);
+  networks_event (d, n, "create", NULL);
   g = json_gen_new (false);
   yajl_gen_map_open (g);
   json_gen_kv_str (g, "Id", network_id (n));
@@ -401,15 +393,10 @@ static void
 connect_done (struct ctr *c, skiff_error_t err, void *data)
 {
   struct connect_req *cr = data;
-  struct network *n = networks_find (c->d, cr->network_id);
   if (err)
     http_respond_error (cr->req, daemon_error_status (err), "%s", err->msg);
   else
-    {
-      if (n)
-        network_event (c->d, n, "connect", c->rec->id);
-      http_respond_empty (cr->req, 200);
-    }
+    http_respond_empty (cr->req, 200);
   free (cr);
 }
 
@@ -472,7 +459,6 @@ h_disconnect (struct http_request *req, void *data)
       skiff_error_release (&err);
       return;
     }
-  network_event (d, n, "disconnect", c->rec->id);
   http_respond_empty (req, 200);
 }
 

@@ -358,6 +358,30 @@ check_host_config (yajl_val hc, skiff_error_t *err)
     auto_remove = true;
   if (auto_remove && *policy && strcmp (policy, "no") != 0)
     return daemon_error (err, 400, "can't create 'AutoRemove' container with restart policy");
+  /* Name servers, search domains and resolver options: lists of strings,
+     the servers IP addresses.  */
+  {
+    static const char *const lists[] = { "Dns", "DnsSearch", "DnsOptions" };
+    size_t k, i;
+    for (k = 0; k < 3; k++)
+      {
+        yajl_val v = json_get (hc, lists[k]);
+        if (v == NULL || YAJL_IS_NULL (v))
+          continue;
+        if (!YAJL_IS_ARRAY (v))
+          return daemon_error (err, 400, "invalid HostConfig.%s: expected an array of strings", lists[k]);
+        for (i = 0; i < v->u.array.len; i++)
+          {
+            yajl_val x = v->u.array.values[i];
+            struct in6_addr a6;
+            struct in_addr a4;
+            if (!YAJL_IS_STRING (x) || *x->u.string == '\0' || strchr (x->u.string, '\n'))
+              return daemon_error (err, 400, "invalid HostConfig.%s: expected an array of strings", lists[k]);
+            if (k == 0 && inet_pton (AF_INET, x->u.string, &a4) != 1 && inet_pton (AF_INET6, x->u.string, &a6) != 1)
+              return daemon_error (err, 400, "%s is not an ip address", x->u.string);
+          }
+      }
+  }
   /* Published ports: the nftables rules are IPv4 only.  */
   {
     yajl_val pb = json_get (hc, "PortBindings");

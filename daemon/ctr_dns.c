@@ -64,9 +64,10 @@ ctr_dns_upstreams (struct daemon *d, const char *host_config)
   for (i = 0; dns && YAJL_IS_ARRAY (dns) && i < dns->u.array.len; i++)
     if (YAJL_IS_STRING (dns->u.array.values[i]) && push (&v, &n, dns->u.array.values[i]->u.string) < 0)
       goto oom;
-  for (i = 0; n == 0 && d->dns && d->dns[i]; i++)
-    if (push (&v, &n, d->dns[i]) < 0)
-      goto oom;
+  if (n == 0)
+    for (i = 0; d->dns && d->dns[i]; i++)
+      if (push (&v, &n, d->dns[i]) < 0)
+        goto oom;
   if (n > 0 || fs_read_file ("/etc/resolv.conf", &text, NULL, NULL) < 0)
     return v;
   for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
@@ -214,6 +215,20 @@ ctr_dns_start (struct ctr *c, skiff_error_t *err)
       free (x);
       return skiff_error_make (err, ENOMEM, "dns");
     }
+  /* The forwarder speaks IPv4 only: IPv6 servers (listed in resolv.conf
+     on the default bridge) are left out here.  */
+  {
+    size_t i, k = 0;
+    for (i = 0; x->upstreams[i]; i++)
+      {
+        struct sockaddr_in sin;
+        if (dns_parse_upstream (x->upstreams[i], &sin, NULL) == 0)
+          x->upstreams[k++] = x->upstreams[i];
+        else
+          free (x->upstreams[i]);
+      }
+    x->upstreams[k] = NULL;
+  }
   x->r.lookup_a = lookup_a;
   x->r.lookup_ptr = lookup_ptr;
   x->r.upstreams = (const char *const *) x->upstreams;

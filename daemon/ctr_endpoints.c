@@ -360,8 +360,13 @@ endpoints_adopt (struct ctr *c, struct ep_plan *p)
 {
   size_t i;
   for (i = 0; i < p->n; i++)
-    if (record_endpoint_add (c->rec, &p->e[i].ep) < 0)
-      return -1;
+    {
+      struct network *n = networks_find (c->d, p->e[i].ep.network_id);
+      if (record_endpoint_add (c->rec, &p->e[i].ep) < 0)
+        return -1;
+      if (n)
+        networks_event (c->d, n, "connect", c->rec->id);
+    }
   return 0;
 }
 
@@ -369,7 +374,8 @@ static void
 endpoint_drop (struct ctr *c, size_t i)
 {
   struct record_endpoint *ep = &c->rec->eps[i];
-  struct network *n = networks_find (c->d, ep->network_id);
+  /* (records of skiffd 0.1 have no network id) */
+  struct network *n = *ep->network_id ? networks_find (c->d, ep->network_id) : networks_find (c->d, ep->network);
   skiff_error_t err = NULL;
 
   /* The veth pair goes with the namespace; this is for a pair whose
@@ -380,7 +386,10 @@ endpoint_drop (struct ctr *c, size_t i)
       skiff_error_release (&err);
     }
   if (n)
-    networks_release_ip (c->d, n, ep->ip);
+    {
+      networks_release_ip (c->d, n, ep->ip);
+      networks_event (c->d, n, "disconnect", c->rec->id);
+    }
   record_endpoint_remove (c->rec, i);
 }
 

@@ -49,6 +49,7 @@ struct start_job
   struct ep_plan plan;
   char *ports;      /* published ports (Ports JSON) or NULL */
   char **dns;       /* name servers for resolv.conf */
+  char **dns_search, **dns_options; /* HostConfig.DnsSearch, DnsOptions */
   bool embedded_dns; /* resolv.conf names 127.0.0.11 */
   /* outputs */
   int pid;
@@ -76,6 +77,8 @@ start_job_free (struct start_job *j)
   endpoints_plan_free (&j->plan);
   free (j->ports);
   cleanup_strvp (&j->dns);
+  cleanup_strvp (&j->dns_search);
+  cleanup_strvp (&j->dns_options);
   skiff_error_release (&j->err);
   free (j);
 }
@@ -202,7 +205,9 @@ start_work (uv_work_t *w)
     struct sandbox_etc etc = { .hosts = j->hosts, .hostname_path = j->hostname_path, .resolv = j->resolv,
                                .hostname = hostname, .host_network = host_net,
                                .ip = j->plan.n ? j->plan.e[0].ep.ip : NULL,
-                               .dns = (const char *const *) j->dns, .embedded_dns = j->embedded_dns };
+                               .dns = (const char *const *) j->dns, .embedded_dns = j->embedded_dns,
+                               .dns_search = (const char *const *) j->dns_search,
+                               .dns_options = (const char *const *) j->dns_options };
     if (sandbox_write_etc (&etc, &j->err) < 0)
       goto undo;
   }
@@ -352,11 +357,16 @@ start_networking (struct ctr *c, struct start_job *j, skiff_error_t *err)
   if (endpoints_plan (c, &j->plan, err) < 0)
     return -1;
   j->dns = ctr_dns_upstreams (c->d, c->rec->host_config);
-  if (j->dns == NULL)
-    {
-      endpoints_plan_release (c->d, &j->plan);
-      return daemon_error (err, 500, "out of memory");
-    }
+  {
+    cleanup_json yajl_val hc = NULL;
+    if (j->dns == NULL || json_parse (c->rec->host_config ? c->rec->host_config : "{}", &hc, NULL) < 0
+        || json_get_strv (hc, "DnsSearch", "DnsSearch", &j->dns_search, NULL, NULL) < 0
+        || json_get_strv (hc, "DnsOptions", "DnsOptions", &j->dns_options, NULL, NULL) < 0)
+      {
+        endpoints_plan_release (c->d, &j->plan);
+        return daemon_error (err, 500, "out of memory");
+      }
+  }
   if (j->plan.n == 0)
     return 0;
   {

@@ -1,6 +1,7 @@
 #include "networks.h"
 #include "cleanup.h"
 #include "containers.h"
+#include "events.h"
 #include "fs.h"
 #include "ipam.h"
 #include "json.h"
@@ -532,4 +533,11 @@ networks_release_ip (struct daemon *d, struct network *n, const char *ip)
       log_warning ("release %s on %s: %s", ip, n->name, err->msg);
       skiff_error_release (&err);
     }
+}
+
+void
+networks_event (struct daemon *d, struct network *n, const char *action, const char *container_id)
+{
+  const char *attrs[] = { "name", n->name, "type", n->driver, container_id ? "container" : NULL, container_id, NULL };
+  events_publish (d->events, "network", action, n->id, attrs);
 }

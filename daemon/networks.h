@@ -78,6 +78,10 @@ void networks_release_ip (struct daemon *d, struct network *n, const char *ip);
    ports of the running containers; failures are logged.  */
 void networks_refresh_rules (struct daemon *d);
 
+/* Publishes a network event (create, destroy, connect, disconnect);
+   container_id NULL when none.  */
+void networks_event (struct daemon *d, struct network *n, const char *action, const char *container_id);
+
 /* GET /networks/{id} document.  */
 char *networks_inspect_json (struct daemon *d, struct network *n);
 

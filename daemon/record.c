@@ -257,6 +257,22 @@ endpoints_from_json (yajl_val tree, struct record *r, skiff_error_t *err)
 
   if (json_get_array (tree, "Endpoints", "Endpoints", &arr, err) < 0)
     return -1;
+  /* A record of skiffd 0.1 (one "Endpoint", on the default bridge): a
+     container running across the upgrade keeps its address.  */
+  if (arr == NULL && json_get (tree, "Endpoint") && YAJL_IS_OBJECT (json_get (tree, "Endpoint")))
+    {
+      yajl_val old = json_get (tree, "Endpoint");
+      struct record_endpoint ep = { 0 };
+      int ret = endpoint_from_json (old, &ep, err);
+      if (ret == 0 && ep.ifname == NULL)
+        ep.ifname = strdup ("eth0");
+      if (ret == 0 && r->ports == NULL)
+        r->ports = member_text (old, "Ports");
+      if (ret == 0 && record_endpoint_add (r, &ep) < 0)
+        ret = skiff_error_make (err, ENOMEM, "record");
+      record_endpoint_clear (&ep);
+      return ret;
+    }
   for (i = 0; arr && i < arr->u.array.len; i++)
     {
       struct record_endpoint ep = { 0 };

@@ -148,22 +148,49 @@ container_resolv_conf (const struct sandbox_etc *e)
   f = open_memstream (&out, &len);
   if (f == NULL)
     return NULL;
+  bool own_search = e->dns_search && e->dns_search[0], own_options = e->dns_options && e->dns_options[0];
+  bool ndots = false;
+
   for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     {
-      char word[16];
-      if (sscanf (line, " %15s", word) == 1 && strcmp (word, "nameserver") == 0)
+      char word[16] = "";
+      sscanf (line, " %15s", word);
+      if (strcmp (word, "nameserver") == 0)
         continue;
-      if (e->embedded_dns && sscanf (line, " %15s", word) == 1 && strcmp (word, "options") == 0)
+      if ((strcmp (word, "search") == 0 || strcmp (word, "domain") == 0) && own_search)
+        continue;
+      if (strcmp (word, "options") == 0 && (own_options || e->embedded_dns))
         continue;
       fprintf (f, "%s\n", line);
     }
+  if (own_search)
+    {
+      fprintf (f, "search");
+      for (i = 0; e->dns_search[i]; i++)
+        fprintf (f, " %s", e->dns_search[i]);
+      fprintf (f, "\n");
+    }
   if (e->embedded_dns)
-    fprintf (f, "nameserver 127.0.0.11\noptions ndots:0\n");
+    fprintf (f, "nameserver 127.0.0.11\n");
   else if (e->dns && e->dns[0])
     for (i = 0; e->dns[i]; i++)
       fprintf (f, "nameserver %s\n", e->dns[i]);
   else
     fprintf (f, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+  if (own_options || e->embedded_dns)
+    {
+      fprintf (f, "options");
+      for (i = 0; own_options && e->dns_options[i]; i++)
+        {
+          fprintf (f, " %s", e->dns_options[i]);
+          ndots = ndots || strncmp (e->dns_options[i], "ndots:", 6) == 0;
+        }
+      /* Docker's default with its embedded server: names with a dot are
+         tried as they are first.  */
+      if (e->embedded_dns && !ndots)
+        fprintf (f, " ndots:0");
+      fprintf (f, "\n");
+    }
   fclose (f);
   return out;
 }

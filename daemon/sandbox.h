@@ -25,6 +25,10 @@ struct sandbox_etc
                          networks) */
   const char *const *dns; /* else the name servers it names (NULL or
                              empty: Docker's fallback, Google's) */
+  const char *const *dns_search;  /* --dns-search: replaces the host's
+                                     search domains; NULL or empty: kept */
+  const char *const *dns_options; /* --dns-option: replaces the host's
+                                     options; NULL or empty: kept */
 };
 
 /* Writes the three files.  resolv.conf keeps the host's search and options

@@ -1,7 +1,5 @@
 /* cgroup: layout detection, path handling, dispatch to the v1 or v2
    backend, and the helpers both backends share.  */
-#ifndef _GNU_SOURCE
-#endif
 #include "cgroup.h"
 #include "cgroup_internal.h"
 #include "cleanup.h"

@@ -1,8 +1,5 @@
 /* cgroup v1 backend: one directory per controller hierarchy, found in
    /proc/self/mountinfo; used on v1 and hybrid machines.  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include "cgroup_internal.h"
 #include "cleanup.h"
 #include "log.h"

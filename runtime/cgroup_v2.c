@@ -1,8 +1,5 @@
 /* cgroup v2 backend: one directory in the unified hierarchy, controllers
    enabled from the root down, resources mapped as runc maps them.  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include "cgroup_internal.h"
 #include "cleanup.h"
 #include "log.h"

@@ -260,3 +260,43 @@ teardown() {
   run skiff port web
   [ "$output" = "80/tcp -> 0.0.0.0:8081" ]
 }
+
+@test "--dns, --dns-search and --dns-option write resolv.conf; on a user-defined network they keep 127.0.0.11" {
+  run skiff run --rm --network none --dns 198.51.100.53 --dns 198.51.100.54 --dns-search corp.example \
+    --dns-option attempts:2 alpine cat /etc/resolv.conf
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"search corp.example"* ]]
+  [[ "$output" == *$'nameserver 198.51.100.53\nnameserver 198.51.100.54'* ]]
+  [[ "$output" == *"options attempts:2"* ]]
+  skiff network create mynet >/dev/null
+  run skiff run --rm --network mynet --dns 198.51.100.53 --dns-option timeout:1 alpine cat /etc/resolv.conf
+  [[ "$output" == *"nameserver 127.0.0.11"* ]]
+  [[ "$output" != *"198.51.100.53"* ]]
+  [[ "$output" == *"options timeout:1 ndots:0"* ]]
+  run skiff run --rm --dns not-an-ip alpine true
+  [ "$status" -eq 125 ]
+  [[ "$output" == *"not-an-ip is not an ip address"* ]]
+}
+
+@test "daemon.json's dns servers, all of them, are the default bridge's name servers" {
+  daemon_stop
+  echo '{"dns": ["198.51.100.53", "198.51.100.54"]}' >"$D_DIR/daemon.json"
+  daemon_start
+  run skiff run --rm alpine cat /etc/resolv.conf
+  echo '{}' >"$D_DIR/daemon.json"
+  [[ "$output" == *$'nameserver 198.51.100.53\nnameserver 198.51.100.54'* ]]
+  daemon_stop
+  daemon_start
+}
+
+@test "network events: create, connect at start, disconnect at stop, destroy" {
+  since=$(date +%s)
+  skiff network create evnet >/dev/null
+  id=$(skiff run -d --network evnet alpine true)
+  skiff wait "$id" >/dev/null
+  skiff network rm evnet >/dev/null
+  until=$(($(date +%s) + 1))
+  api GET "/events?since=$since&until=$until&filters=%7B%22type%22%3A%5B%22network%22%5D%7D" >"$BATS_TEST_TMPDIR/ev"
+  jq -s -e --arg id "$id" '[.[] | .Action + " " + .Actor.Attributes.name + " " + (.Actor.Attributes.container // "")]
+      == ["create evnet ", "connect evnet " + $id, "disconnect evnet " + $id, "destroy evnet "]' "$BATS_TEST_TMPDIR/ev"
+}

@@ -19,7 +19,6 @@
  * connect without racing.  SOCKET_PATH is unlinked when the connection has
  * been accepted.  Exit status: 0 on hangup, 1 on error, 2 on usage.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

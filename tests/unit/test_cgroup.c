@@ -5,9 +5,6 @@
    Fake cgroup.procs files only ever hold pids above the kernel's pid_max
    limit (4194304), so that a kill through them can never reach a real
    process; the kill test uses its own child.  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

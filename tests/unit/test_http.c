@@ -1,9 +1,6 @@
 /* Tests of daemon/http.c, http_stream.c and router.c: a real server on a
    unix socket in /tmp, its libuv loop in a thread, and blocking clients
    that speak HTTP/1.1 by hand (responses parsed with libhttp-parser).  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -7,9 +7,6 @@
 
    Skips with 77 when docker-registry, skopeo or busybox-static is missing
    (after running the manifest parser tests, which need none of them).  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,7 +1,4 @@
 /* Container rootfs mounts: needs root and overlayfs (skipped otherwise).  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

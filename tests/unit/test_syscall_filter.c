@@ -1,6 +1,3 @@
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* memfd_create */
-#endif
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
