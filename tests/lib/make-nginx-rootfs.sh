@@ -46,8 +46,10 @@ mkdir -p -- "$debs"
 if ! ls "$debs"/nginx_*.deb >/dev/null 2>&1 || ! ls "$debs"/nginx-common_*.deb >/dev/null 2>&1; then
   command -v apt-get >/dev/null || die "apt-get is needed to fetch the Debian packages nginx and nginx-common"
   # As root, apt's _apt sandbox user cannot write into DEBDIR: say who downloads.
-  (cd "$debs" && apt-get -q -o APT::Sandbox::User=root download nginx nginx-common >/dev/null) ||
-    die "apt-get download nginx nginx-common failed (is Debian's archive reachable? run apt-get update)"
+  fetch() { (cd "$debs" && apt-get -q -o APT::Sandbox::User=root download nginx nginx-common >/dev/null); }
+  # Package lists missing or stale (a fresh machine): refresh them once.
+  fetch || { [ "$(id -u)" -eq 0 ] && apt-get update -qq && fetch; } ||
+    die "apt-get download nginx nginx-common failed (is Debian's archive reachable?)"
 fi
 # One version of each (the newest when the cache holds several).
 deb=$(find "$debs" -maxdepth 1 -name 'nginx_*.deb' | sort -V | tail -n 1)
