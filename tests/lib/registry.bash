@@ -14,7 +14,8 @@
 # Environment: SKIFF_REGISTRY_CREDS=user:pass for registries with authentication,
 # SKIFF_REGISTRY_STORAGE (start: serve another registry's storage directory, e.g.
 # the same images behind authentication), SKIFF_REGISTRY_TIMEOUT (seconds,
-# default 20).
+# default 20), SKIFF_REGISTRY_ACCESSLOG=1 (start: one line per request in
+# DIR/registry.log, e.g. to count blob downloads).
 #
 # Packages: docker-registry, skopeo, apache2-utils (htpasswd -B), openssl,
 # curl, iproute2 (ss).
@@ -51,7 +52,7 @@ version: 0.1
 log:
   level: warn
   accesslog:
-    disabled: true
+    disabled: $([ -n "${SKIFF_REGISTRY_ACCESSLOG:-}" ] && echo false || echo true)
 storage:
   filesystem:
     rootdirectory: ${SKIFF_REGISTRY_STORAGE:-$dir/storage}
