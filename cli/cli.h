@@ -100,6 +100,7 @@ int cmd_logs (struct cli_ctx *ctx, int argc, char **argv);
 int cmd_exec (struct cli_ctx *ctx, int argc, char **argv);
 int cmd_images (struct cli_ctx *ctx, int argc, char **argv);
 int cmd_rmi (struct cli_ctx *ctx, int argc, char **argv);
+int cmd_image_prune (struct cli_ctx *ctx, int argc, char **argv);
 int cmd_load (struct cli_ctx *ctx, int argc, char **argv);
 int cmd_save (struct cli_ctx *ctx, int argc, char **argv);
 int cmd_import (struct cli_ctx *ctx, int argc, char **argv);

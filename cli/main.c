@@ -170,6 +170,9 @@ static const struct command image_commands[] = {
      "  -q, --quiet          Suppress the load output\n"),
   C ("ls", cmd_images, "[OPTIONS] [REPOSITORY[:TAG]]", "List images", images_options),
   C ("list", cmd_images, "[OPTIONS] [REPOSITORY[:TAG]]", "List images", images_options),
+  C ("prune", cmd_image_prune, "[OPTIONS]", "Remove unused images",
+     "  -a, --all     Remove all unused images, not just dangling ones\n"
+     "  -f, --force   Do not prompt for confirmation\n"),
   C ("pull", cmd_pull, "[OPTIONS] NAME[:TAG|@DIGEST]", "Pull an image or a repository from a registry", pull_options),
   C ("push", cmd_push, "[OPTIONS] NAME[:TAG]", "Push an image or a repository to a registry", push_options),
   C ("rm", cmd_rmi, "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images",

@@ -287,6 +287,26 @@ json_gen_kv_raw (yajl_gen g, const char *key, const char *text)
     yajl_gen_null (g);
 }
 
+size_t
+json_filter_count (yajl_val v)
+{
+  if (v && YAJL_IS_ARRAY (v))
+    return v->u.array.len;
+  if (v && YAJL_IS_OBJECT (v))
+    return v->u.object.len;
+  return 0;
+}
+
+const char *
+json_filter_at (yajl_val v, size_t i)
+{
+  if (i >= json_filter_count (v))
+    return "";
+  if (YAJL_IS_ARRAY (v))
+    return YAJL_IS_STRING (v->u.array.values[i]) ? v->u.array.values[i]->u.string : "";
+  return v->u.object.keys[i];
+}
+
 char *
 json_object_text (yajl_val v)
 {

@@ -65,6 +65,12 @@ void json_gen_kv_raw (yajl_gen g, const char *key, const char *text);
 void json_gen_value (yajl_gen g, yajl_val v);
 /* The generated text, malloc'd.  */
 char *json_gen_steal (yajl_gen g, size_t *len);
+/* The values of one key of Docker's filters JSON, which comes in two
+   forms: {"key":{"value":true}} and the older {"key":["value"]}.  */
+size_t json_filter_count (yajl_val values);
+/* The i-th value ("" for a non-string array item).  */
+const char *json_filter_at (yajl_val values, size_t i);
+
 /* The JSON text of an object value, "{}" when v is NULL or not an
    object; malloc'd, NULL without memory.  */
 char *json_object_text (yajl_val v);

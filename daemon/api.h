@@ -17,6 +17,9 @@ int api_system_register (struct router *r, skiff_error_t *err);
    /images/get, /images/{name}/json|get|tag, DELETE /images/{name}.  */
 int api_images_register (struct router *r, skiff_error_t *err);
 
+/* api_image_prune.c: POST /images/prune.  */
+int api_image_prune_register (struct router *r, skiff_error_t *err);
+
 /* api_containers.c: /containers/...  */
 int api_containers_register (struct router *r, skiff_error_t *err);
 

@@ -145,11 +145,11 @@ static bool
 filter_key_matches (struct daemon *d, struct network *n, const char *key, yajl_val values, bool *bad)
 {
   size_t i;
-  if (values == NULL || !YAJL_IS_OBJECT (values) || values->u.object.len == 0)
+  if (json_filter_count (values) == 0)
     return true;
-  for (i = 0; i < values->u.object.len; i++)
+  for (i = 0; i < json_filter_count (values); i++)
     {
-      const char *v = values->u.object.keys[i];
+      const char *v = json_filter_at (values, i);
       if (strcmp (key, "name") == 0 && strstr (network_name (n), v))
         return true;
       if (strcmp (key, "id") == 0 && strncmp (network_id (n), v, strlen (v)) == 0)
@@ -365,8 +365,8 @@ h_prune (struct http_request *req, void *data)
       bool ok = true;
       if (network_is_builtin (n) || has_running_endpoints (d, n))
         continue;
-      for (k = 0; labels && YAJL_IS_OBJECT (labels) && k < labels->u.object.len; k++)
-        ok = ok && label_matches (n, labels->u.object.keys[k]);
+      for (k = 0; k < json_filter_count (labels); k++)
+        ok = ok && label_matches (n, json_filter_at (labels, k));
       if (!ok)
         continue;
       snprintf (name, sizeof (name), "%s", network_name (n));

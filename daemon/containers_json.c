@@ -245,14 +245,12 @@ static bool
 filter_values_match (yajl_val filters, const char *key, const struct ctr *c)
 {
   yajl_val v = json_get (filters, key);
-  size_t i, n;
+  size_t i;
   if (v == NULL)
     return true;
-  n = YAJL_IS_ARRAY (v) ? v->u.array.len : YAJL_IS_OBJECT (v) ? v->u.object.len : 0;
-  for (i = 0; i < n; i++)
+  for (i = 0; i < json_filter_count (v); i++)
     {
-      const char *want = YAJL_IS_ARRAY (v) ? (YAJL_IS_STRING (v->u.array.values[i]) ? v->u.array.values[i]->u.string : "")
-                                           : v->u.object.keys[i];
+      const char *want = json_filter_at (v, i);
       if (strcmp (key, "name") == 0 && strstr (ctr_name (c), want[0] == '/' ? want + 1 : want))
         return true;
       if (strcmp (key, "id") == 0 && strncmp (c->rec->id, want, strlen (want)) == 0)

@@ -131,7 +131,7 @@ setup (struct daemon *d, skiff_error_t *err)
     return skiff_error_make (err, ENOMEM, "setup");
   if (api_system_register (d->router, err) < 0 || api_images_register (d->router, err) < 0
       || api_containers_register (d->router, err) < 0 || api_exec_register (d->router, err) < 0
-      || api_networks_register (d->router, err) < 0)
+      || api_networks_register (d->router, err) < 0 || api_image_prune_register (d->router, err) < 0)
     return -1;
   if (containers_restore (d, err) < 0)
     return -1;

@@ -12,8 +12,8 @@
 
 #define ZERO_TIME "0001-01-01T00:00:00Z"
 
-static int64_t
-layer_size_locked (struct image_store *s, const char *chain_id)
+int64_t
+store_layer_size_locked (struct image_store *s, const char *chain_id)
 {
   cleanup_free char *path = store_path (s, "layers/%s/layer.json", chain_id + 7);
   cleanup_json yajl_val v = NULL;
@@ -34,7 +34,7 @@ image_size_locked (struct image_store *s, struct store_image *img)
   int64_t total = 0;
   size_t i;
   for (i = 0; i < img->n_layers; i++)
-    total += layer_size_locked (s, img->chain_ids[i]);
+    total += store_layer_size_locked (s, img->chain_ids[i]);
   return total;
 }
 

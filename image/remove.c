@@ -192,8 +192,9 @@ check_conflict (struct image_store *s, const char *id, unsigned mask, image_in_u
   return NO_CONFLICT;
 }
 
+/* freed: when not NULL, the sizes of the layers deleted are added.  */
 static int
-delete_image_locked (struct image_store *s, const char *id, yajl_gen g, skiff_error_t *err)
+delete_image_locked (struct image_store *s, const char *id, yajl_gen g, int64_t *freed, skiff_error_t *err)
 {
   __attribute__ ((cleanup (store_image_clear))) struct store_image img = { 0 };
   cleanup_strv char **candidates = calloc (1, sizeof (char *));
@@ -215,10 +216,24 @@ delete_image_locked (struct image_store *s, const char *id, yajl_gen g, skiff_er
   for (i = img.n_layers; i-- > 0;)
     if (strv_add (&candidates, img.chain_ids[i]) < 0)
       return skiff_error_make (err, ENOMEM, "delete image");
-  if (store_gc_layers_locked (s, candidates, &deleted, err) < 0)
-    return -1;
-  for (i = 0; deleted[i]; i++)
-    record (g, "Deleted", deleted[i]);
+  {
+    /* Sizes first: a deleted layer's record goes with it.  */
+    cleanup_free int64_t *sizes = calloc (img.n_layers + 1, sizeof (int64_t));
+    if (sizes == NULL)
+      return skiff_error_make (err, ENOMEM, "delete image");
+    for (i = 0; i < img.n_layers; i++)
+      sizes[i] = store_layer_size_locked (s, img.chain_ids[i]);
+    if (store_gc_layers_locked (s, candidates, &deleted, err) < 0)
+      return -1;
+    for (i = 0; deleted[i]; i++)
+      {
+        size_t k;
+        record (g, "Deleted", deleted[i]);
+        for (k = 0; freed && k < img.n_layers; k++)
+          if (strcmp (img.chain_ids[k], deleted[i]) == 0)
+            *freed += sizes[k];
+      }
+  }
   return 0;
 }
 
@@ -305,7 +320,7 @@ remove_locked (struct image_store *s, const char *name, bool force, image_in_use
   /* Tags first: if that fails, nothing was deleted.  */
   if (store_save_tags_locked (s, err) < 0)
     return -1;
-  return delete_image_locked (s, id, g, err);
+  return delete_image_locked (s, id, g, NULL, err);
 }
 
 int
@@ -335,4 +350,71 @@ image_remove (struct image_store *s, const char *name, bool force, image_in_use_
   if (*deleted_json == NULL)
     return skiff_error_make (err, ENOMEM, "remove image");
   return 0;
+}
+
+/* An image without a tag (digest references do not count): Docker's
+   "dangling".  */
+static bool
+is_dangling (char **refs)
+{
+  size_t i;
+  for (i = 0; refs[i]; i++)
+    if (strchr (refs[i], '@') == NULL)
+      return false;
+  return true;
+}
+
+static int
+prune_locked (struct image_store *s, bool all, image_in_use_fn in_use, void *arg, yajl_gen g, int64_t *freed,
+              skiff_error_t *err)
+{
+  cleanup_strv char **ids = NULL;
+  size_t i, k;
+
+  if (store_list_ids_locked (s, &ids, err) < 0)
+    return -1;
+  for (i = 0; ids[i]; i++)
+    {
+      cleanup_strv char **refs = refs_of_locked (s, ids[i]);
+      cleanup_free char *cid = NULL;
+      bool running = false;
+      if (refs == NULL)
+        return skiff_error_make (err, ENOMEM, "prune");
+      if ((!all && !is_dangling (refs)) || (in_use && in_use (ids[i], &cid, &running, arg)))
+        continue;
+      for (k = 0; refs[k]; k++)
+        if (untag_locked (s, refs[k], g, err) < 0)
+          return -1;
+      /* Tags first: if that fails, nothing was deleted.  */
+      if (store_save_tags_locked (s, err) < 0 || delete_image_locked (s, ids[i], g, freed, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int
+image_prune (struct image_store *s, bool all, image_in_use_fn in_use, void *arg, char **deleted_json,
+             int64_t *reclaimed, skiff_error_t *err)
+{
+  cleanup_gen yajl_gen g = json_gen_new (false);
+  int ret;
+
+  *reclaimed = 0;
+  if (g == NULL)
+    return skiff_error_make (err, ENOMEM, "prune images");
+  yajl_gen_array_open (g);
+  {
+    store_scoped_lock (s);
+    ret = prune_locked (s, all, in_use, arg, g, reclaimed, err);
+    if (ret < 0)
+      {
+        skiff_error_t ignored = NULL;
+        if (store_load_tags_locked (s, &ignored) < 0)
+          skiff_error_release (&ignored);
+        return ret;
+      }
+  }
+  yajl_gen_array_close (g);
+  *deleted_json = json_gen_steal (g, NULL);
+  return *deleted_json ? 0 : skiff_error_make (err, ENOMEM, "prune images");
 }

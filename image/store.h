@@ -21,6 +21,7 @@
 #define SKIFF_IMAGE_STORE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include "error.h"
 
 enum image_status
@@ -96,6 +97,13 @@ typedef bool (*image_in_use_fn) (const char *image_id, char **container_id, bool
    *deleted_json: [{"Untagged":"alpine:latest"},{"Deleted":"sha256:..."}].  */
 int image_remove (struct image_store *s, const char *name, bool force, image_in_use_fn in_use, void *arg,
                   char **deleted_json, skiff_error_t *err);
+
+/* `docker image prune [-a]`: deletes the images without a tag (all:
+   every image) that no container uses, with their layers no other image
+   uses.  *deleted_json as image_remove's; *reclaimed: the bytes of the
+   layers deleted.  */
+int image_prune (struct image_store *s, bool all, image_in_use_fn in_use, void *arg, char **deleted_json,
+                 int64_t *reclaimed, skiff_error_t *err);
 
 /* Prepares overlay/<container_id>/{upper,work,merged} and mounts overlayfs
    there with the image's layers as lower dirs.  Idempotent.  */

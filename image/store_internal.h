@@ -86,6 +86,9 @@ int store_image_parse (const char *config, size_t len, struct store_image *img, 
 void store_image_clear (struct store_image *img);
 void store_pending_clear (struct store_pending *p);
 
+/* The stored size of a layer (0 when unknown).  */
+int64_t store_layer_size_locked (struct image_store *s, const char *chain_id);
+
 /* Reads configs/<hex>.json of a full image id.  */
 int store_image_read_locked (struct image_store *s, const char *id, struct store_image *img, skiff_error_t *err);
 

@@ -307,3 +307,33 @@ r() { skiff run --rm --network none "$@"; }
   [[ "$output" == *"docker-42"* ]]
   [ "$(ctr_status dat)" = "running" ]
 }
+
+@test "image prune removes dangling images, -a every unused one, never what a container or another image uses" {
+  tar=$SKIFF_TEST_TMP/alpine-rootfs.tar
+  alpine=$(api GET /images/alpine/json | jq -r .Id)
+  dangling=$(skiff import -c 'CMD ["/bin/sh"]' -m one "$tar")
+  unused=$(skiff import -c 'CMD ["/bin/true"]' -m two "$tar" spare:1)
+  # the same layer in all three: it must stay while alpine keeps it
+  skiff create --name keeper alpine true >/dev/null
+  run skiff image prune -f
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Deleted Images:"*"deleted: $dangling"* ]]
+  [[ "$output" != *"$unused"* ]]
+  [[ "$output" == *"Total reclaimed space: 0B"* ]]
+  run skiff image prune -a -f
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"untagged: spare:1"*"deleted: $unused"* ]]
+  [[ "$output" != *"$alpine"* ]]
+  run skiff images -q --no-trunc
+  [ "$output" = "$alpine" ]
+  run skiff start -a keeper
+  [ "$status" -eq 0 ]
+  # nothing is left to prune; without -f it asks and a "n" stops it
+  run bash -c "echo n | $SKIFF -H unix://$D_SOCK image prune -a"
+  [[ "$output" == *"WARNING! This will remove all images without at least one container associated to them."* ]]
+  skiff rm keeper >/dev/null
+  run skiff image prune -a -f
+  [[ "$output" == *"untagged: alpine:latest"*"deleted: $alpine"* ]]
+  [[ "$output" =~ Total\ reclaimed\ space:\ [1-9][0-9.]*MB ]]
+  import_alpine
+}

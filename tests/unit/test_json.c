@@ -550,6 +550,22 @@ test_object_text (void **state)
   yajl_tree_free (arr);
 }
 
+static void
+test_filter_values (void **state)
+{
+  yajl_val f = NULL;
+  (void) state;
+  assert_int_equal (json_parse ("{\"a\":{\"x\":true,\"y\":true},\"b\":[\"z\",1]}", &f, NULL), 0);
+  assert_int_equal (json_filter_count (json_get (f, "a")), 2);
+  assert_string_equal (json_filter_at (json_get (f, "a"), 1), "y");
+  assert_int_equal (json_filter_count (json_get (f, "b")), 2);
+  assert_string_equal (json_filter_at (json_get (f, "b"), 0), "z");
+  assert_string_equal (json_filter_at (json_get (f, "b"), 1), "");
+  assert_string_equal (json_filter_at (json_get (f, "b"), 2), "");
+  assert_int_equal (json_filter_count (json_get (f, "missing")), 0);
+  yajl_tree_free (f);
+}
+
 int
 main (void)
 {
@@ -571,6 +587,7 @@ main (void)
     cmocka_unit_test (test_gen_helpers),
     cmocka_unit_test (test_gen_null_value),
     cmocka_unit_test (test_object_text),
+    cmocka_unit_test (test_filter_values),
   };
   return cmocka_run_group_tests_name ("json", tests, NULL, NULL);
 }
