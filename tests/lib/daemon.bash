@@ -16,9 +16,10 @@
 # host name); daemon_use sets them.
 #
 # Functions: daemon_setup_file, daemon_prepare, daemon_use, daemon_start,
-# daemon_stop, daemon_kill9, daemon_cleanup, daemon_remove_containers (a
-# test's teardown), skiff (the CLI on this daemon), api (curl on the socket),
-# import_alpine, in_host (a command in the daemon's network namespace).
+# daemon_stop, daemon_kill9, daemon_cleanup, daemon_remove_containers and
+# daemon_remove_networks (a test's teardown), skiff (the CLI on this daemon),
+# api (curl on the socket), import_alpine, in_host (a command in the
+# daemon's network namespace).
 
 _find_built() {
   local var=$1 name=$2
@@ -155,6 +156,13 @@ daemon_remove_containers() {
   local ids
   ids=$(skiff ps -aq 2>/dev/null) || true
   [ -z "$ids" ] || skiff rm -f $ids >/dev/null 2>&1 || true
+}
+
+# A test's teardown, after daemon_remove_containers: removes the
+# user-defined networks of the daemon.
+daemon_remove_networks() {
+  [ -z "$SKIFF_SKIP_REASON" ] || return 0
+  skiff network prune -f >/dev/null 2>&1 || true
 }
 
 # api METHOD PATH [curl args]: prints the body; the status is in $API_STATUS.

@@ -29,7 +29,8 @@
 # then `tb_host I` makes host I the current daemon (skiff, api, in_host,
 # daemon_start, daemon_kill9... act on it), `tb_on I CMD...` runs CMD with
 # host I current, `in_outside CMD...` runs CMD in the outside namespace.
-# host 1 is current after setup.
+# host 1 is current after setup.  tb_dns_mark / tb_dns_seen tell what the
+# outside's DNS server was asked.
 #
 # As a command (SKIFFD, SKIFF, SKIFF_SHIM, SKIFF_INIT and SKIFF_RUNTIME set,
 # or --build DIR):
@@ -72,6 +73,13 @@ tb_host() {
 tb_on() {
   (tb_host "$1" && shift && "$@")
 }
+
+# What the outside's DNS server was asked: tb_dns_mark prints a mark,
+# tb_dns_seen MARK ERE succeeds when a line of its log after MARK matches
+# ERE (lines look like "query[A] example.com from 198.51.100.11" and
+# "config example.com is 203.0.113.10").
+tb_dns_mark() { wc -l <"$TB_DIR/dns-queries.log"; }
+tb_dns_seen() { tail -n +"$(($1 + 1))" "$TB_DIR/dns-queries.log" | grep -Eq -- "$2"; }
 
 _tb_netns_add() {
   ip netns add "$1" || return 1
