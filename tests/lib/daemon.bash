@@ -3,17 +3,23 @@
 # bridge, its nftables table and forwarding live there, never in the
 # machine's own namespace), an "alpine" image imported from the busybox
 # rootfs, and a teardown that leaves no process, mount, netns or cgroup
-# behind.
+# behind.  testbed.bash runs several of these, one per test-bed host.
 #
 # Load after helpers:   load ../lib/helpers
 #                       load ../lib/daemon
 # Environment (set by `make check`): SKIFFD, SKIFF, SKIFF_SHIM, SKIFF_INIT,
 # SKIFF_SECCOMP_PROFILE.
 #
-# Functions: daemon_start, daemon_stop, daemon_kill9, daemon_cleanup,
-# daemon_remove_containers (a test's teardown),
-# skiff (the CLI on this daemon), api (curl on the socket),
-# import_alpine, in_host (a command in the daemon's network namespace).
+# The current daemon is described by D_DIR (its files: root, run,
+# skiff.sock, skiffd.log, skiffd.pid, daemon.json), D_NETNS (its network
+# namespace) and D_HOSTNAME (optional: a UTS namespace of its own with this
+# host name); daemon_use sets them.
+#
+# Functions: daemon_setup_file, daemon_prepare, daemon_use, daemon_start,
+# daemon_stop, daemon_kill9, daemon_cleanup, daemon_remove_containers and
+# daemon_remove_networks (a test's teardown), skiff (the CLI on this daemon),
+# api (curl on the socket), import_alpine, in_host (a command in the
+# daemon's network namespace).
 
 _find_built() {
   local var=$1 name=$2
@@ -24,25 +30,41 @@ _find_built() {
   export "${var?}"
 }
 
-daemon_setup_file() {
-  skiff_setup_file || return 1
-  [ -z "$SKIFF_SKIP_REASON" ] || return 0
+# daemon_prepare: the programs every daemon of this file needs.
+daemon_prepare() {
   _find_built SKIFFD skiffd && _find_built SKIFF skiff && _find_built SKIFF_SHIM skiff-shim &&
     _find_built SKIFF_INIT skiff-init || return 1
   : "${SKIFF_SECCOMP_PROFILE:=$SKIFF_LIB_DIR/../../data/seccomp-default.json}"
   export SKIFF_SECCOMP_PROFILE
   command -v curl >/dev/null || { fail "curl is needed (apt-get install curl)"; return 1; }
-  # Short paths: unix socket paths are limited to 107 bytes.
-  D_DIR=$(mktemp -d /tmp/skd.XXXXXX)
+}
+
+# daemon_use DIR NETNS [HOSTNAME]: makes the daemon whose files are in DIR
+# and which runs in NETNS the current one (skiff, api, in_host,
+# daemon_start... act on it).
+daemon_use() {
+  D_DIR=$1
   D_ROOT=$D_DIR/root
   D_EXEC=$D_DIR/run
   D_SOCK=$D_DIR/skiff.sock
   D_LOG=$D_DIR/skiffd.log
+  D_NETNS=$2
+  D_HOSTNAME=${3:-}
+  D_PID=
+  export D_DIR D_ROOT D_EXEC D_SOCK D_LOG D_NETNS D_HOSTNAME D_PID
+}
+
+daemon_setup_file() {
+  skiff_setup_file || return 1
+  [ -z "$SKIFF_SKIP_REASON" ] || return 0
+  daemon_prepare || return 1
+  # Short paths: unix socket paths are limited to 107 bytes.
+  local dir
+  dir=$(mktemp -d /tmp/skd.XXXXXX) || return 1
+  daemon_use "$dir" "skd-${dir##*.}"
   echo '{}' >"$D_DIR/daemon.json"
-  D_NETNS=skd-${D_DIR##*.}
   ip netns add "$D_NETNS" || return 1
   ip -n "$D_NETNS" link set lo up
-  export D_DIR D_ROOT D_EXEC D_SOCK D_LOG D_NETNS
   daemon_start
   import_alpine
 }
@@ -56,9 +78,11 @@ _daemon_pinged() { curl -sf --unix-socket "$D_SOCK" http://x/_ping >/dev/null 2>
 
 daemon_start() {
   # nsenter, not `ip netns exec`, which remounts /sys and hides the cgroups.
-  nsenter --net="/run/netns/$D_NETNS" "$SKIFFD" -H "unix://$D_SOCK" --root "$D_ROOT" --exec-root "$D_EXEC" --pidfile "$D_DIR/skiffd.pid" \
-    --config-file "$D_DIR/daemon.json" --log-level debug --shim "$SKIFF_SHIM" --init-path "$SKIFF_INIT" \
-    --seccomp-profile "$SKIFF_SECCOMP_PROFILE" >>"$D_LOG" 2>&1 3>&- &
+  local uts=()
+  [ -z "${D_HOSTNAME:-}" ] || uts=(unshare --uts -- sh -c 'hostname "$0" && exec "$@"' "$D_HOSTNAME")
+  nsenter --net="/run/netns/$D_NETNS" "${uts[@]}" "$SKIFFD" -H "unix://$D_SOCK" --root "$D_ROOT" --exec-root "$D_EXEC" \
+    --pidfile "$D_DIR/skiffd.pid" --config-file "$D_DIR/daemon.json" --log-level debug --shim "$SKIFF_SHIM" \
+    --init-path "$SKIFF_INIT" --seccomp-profile "$SKIFF_SECCOMP_PROFILE" >>"$D_LOG" 2>&1 3>&- &
   D_PID=$!
   disown "$D_PID" 2>/dev/null || true # no job-control noise when it is killed
   export D_PID
@@ -113,11 +137,11 @@ daemon_cleanup() {
     umount -l "$f" 2>/dev/null || true
   done
   rm -rf "$D_DIR"
-  [ -n "${D_NETNS:-}" ] && ip netns del "$D_NETNS" 2>/dev/null
+  [ -z "${D_NETNS:-}" ] || ip netns del "$D_NETNS" 2>/dev/null || true
   # skiffd's parent cgroup, when no other daemon still uses it (rmdir
   # removes only an empty one).
   for f in /sys/fs/cgroup/*/skiff /sys/fs/cgroup/skiff; do
-    [ -d "$f" ] && rmdir "$f" 2>/dev/null
+    [ ! -d "$f" ] || rmdir "$f" 2>/dev/null || true
   done
   D_DIR=
 }
@@ -132,6 +156,13 @@ daemon_remove_containers() {
   local ids
   ids=$(skiff ps -aq 2>/dev/null) || true
   [ -z "$ids" ] || skiff rm -f $ids >/dev/null 2>&1 || true
+}
+
+# A test's teardown, after daemon_remove_containers: removes the
+# user-defined networks of the daemon.
+daemon_remove_networks() {
+  [ -z "$SKIFF_SKIP_REASON" ] || return 0
+  skiff network prune -f >/dev/null 2>&1 || true
 }
 
 # api METHOD PATH [curl args]: prints the body; the status is in $API_STATUS.

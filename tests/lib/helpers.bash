@@ -30,7 +30,10 @@
 # A test file that needs its own setup()/teardown() must call
 # skiff_setup / skiff_teardown from it.
 
-bats_require_minimum_version 1.5.0
+# Also sourced by plain bash scripts (bench/net, testbed.bash as a command).
+if declare -F bats_require_minimum_version >/dev/null; then
+  bats_require_minimum_version 1.5.0
+fi
 
 SKIFF_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bundle.bash
