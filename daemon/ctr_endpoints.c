@@ -370,36 +370,104 @@ endpoints_adopt (struct ctr *c, struct ep_plan *p)
   return 0;
 }
 
-static void
-endpoint_drop (struct ctr *c, size_t i)
+/* The network of an endpoint (records of skiffd 0.1 have no network id).  */
+static struct network *
+network_of (struct daemon *d, const struct record_endpoint *ep)
 {
-  struct record_endpoint *ep = &c->rec->eps[i];
-  /* (records of skiffd 0.1 have no network id) */
-  struct network *n = *ep->network_id ? networks_find (c->d, ep->network_id) : networks_find (c->d, ep->network);
-  skiff_error_t err = NULL;
+  return *ep->network_id ? networks_find (d, ep->network_id) : networks_find (d, ep->network);
+}
 
-  /* The veth pair goes with the namespace; this is for a pair whose
-     namespace is still held somewhere, or a disconnect.  */
+static void
+endpoint_delete_veth (const struct record_endpoint *ep)
+{
+  skiff_error_t err = NULL;
   if (*ep->host_ifname && nl_endpoint_delete (ep->host_ifname, &err) < 0)
     {
       log_warning ("%s", err->msg);
       skiff_error_release (&err);
     }
+}
+
+/* After its veth pair is gone: the address goes back to the pool.  */
+static void
+endpoint_forget (struct daemon *d, const char *container_id, const struct record_endpoint *ep)
+{
+  struct network *n = network_of (d, ep);
   if (n)
     {
-      networks_release_ip (c->d, n, ep->ip);
-      networks_event (c->d, n, "disconnect", c->rec->id);
+      networks_release_ip (d, n, ep->ip);
+      networks_event (d, n, "disconnect", container_id);
     }
+}
+
+/* A disconnect: at once, on the loop.  */
+static void
+endpoint_drop (struct ctr *c, size_t i)
+{
+  endpoint_delete_veth (&c->rec->eps[i]);
+  endpoint_forget (c->d, c->rec->id, &c->rec->eps[i]);
   record_endpoint_remove (c->rec, i);
+}
+
+/* Deleting a veth pair takes the kernel ~20 ms (RCU grace periods): at a
+   container's exit it is done in the thread pool, off the loop and off
+   the path of `run --rm`; the addresses are released once it is done, so
+   that no new container gets one while the old pair still holds it.  */
+struct release_job
+{
+  uv_work_t work;
+  struct daemon *d;
+  char id[ID_LEN + 1];
+  struct record_endpoint *eps;
+  size_t n;
+};
+
+static void
+release_work (uv_work_t *w)
+{
+  struct release_job *j = w->data;
+  size_t i;
+  for (i = 0; i < j->n; i++)
+    endpoint_delete_veth (&j->eps[i]);
+}
+
+static void
+release_after (uv_work_t *w, int status)
+{
+  struct release_job *j = w->data;
+  size_t i;
+  (void) status;
+  for (i = 0; i < j->n; i++)
+    {
+      endpoint_forget (j->d, j->id, &j->eps[i]);
+      record_endpoint_clear (&j->eps[i]);
+    }
+  free (j->eps);
+  free (j);
 }
 
 void
 endpoints_release (struct ctr *c)
 {
   bool had = c->rec->n_eps > 0 || c->rec->ports;
+  struct release_job *j = c->rec->n_eps ? calloc (1, sizeof (*j)) : NULL;
+
   ctr_dns_stop (c);
-  while (c->rec->n_eps > 0)
-    endpoint_drop (c, c->rec->n_eps - 1);
+  if (j)
+    {
+      /* The job takes the endpoints over.  */
+      j->d = c->d;
+      snprintf (j->id, sizeof (j->id), "%s", c->rec->id);
+      j->eps = c->rec->eps;
+      j->n = c->rec->n_eps;
+      c->rec->eps = NULL;
+      c->rec->n_eps = 0;
+      j->work.data = j;
+      uv_queue_work (c->d->loop, &j->work, release_work, release_after);
+    }
+  else
+    while (c->rec->n_eps > 0)
+      endpoint_drop (c, c->rec->n_eps - 1);
   record_endpoints_clear (c->rec);
   if (had)
     networks_refresh_rules (c->d);

@@ -323,8 +323,11 @@ remove_locked (struct image_store *s, const char *name, bool force, image_in_use
   return delete_image_locked (s, id, g, NULL, err);
 }
 
-int
-image_remove (struct image_store *s, const char *name, bool force, image_in_use_fn in_use, void *arg,
+/* Runs fn under the store's lock, collecting its records into a JSON
+   array; on failure the in-memory tags are reloaded, undoing untags that
+   were not saved.  */
+static int
+run_deleting (struct image_store *s, int (*fn) (struct image_store *, yajl_gen, void *, skiff_error_t *), void *arg,
               char **deleted_json, skiff_error_t *err)
 {
   cleanup_gen yajl_gen g = json_gen_new (false);
@@ -335,10 +338,9 @@ image_remove (struct image_store *s, const char *name, bool force, image_in_use_
   yajl_gen_array_open (g);
   {
     store_scoped_lock (s);
-    ret = remove_locked (s, name, force, in_use, arg, g, err);
+    ret = fn (s, g, arg, err);
     if (ret < 0)
       {
-        /* Undo in-memory untags that were not saved.  */
         skiff_error_t ignored = NULL;
         if (store_load_tags_locked (s, &ignored) < 0)
           skiff_error_release (&ignored);
@@ -350,6 +352,30 @@ image_remove (struct image_store *s, const char *name, bool force, image_in_use_
   if (*deleted_json == NULL)
     return skiff_error_make (err, ENOMEM, "remove image");
   return 0;
+}
+
+struct remove_args
+{
+  const char *name;
+  bool force, all;
+  image_in_use_fn in_use;
+  void *arg;
+  int64_t *freed;
+};
+
+static int
+remove_fn (struct image_store *s, yajl_gen g, void *p, skiff_error_t *err)
+{
+  struct remove_args *a = p;
+  return remove_locked (s, a->name, a->force, a->in_use, a->arg, g, err);
+}
+
+int
+image_remove (struct image_store *s, const char *name, bool force, image_in_use_fn in_use, void *arg,
+              char **deleted_json, skiff_error_t *err)
+{
+  struct remove_args a = { .name = name, .force = force, .in_use = in_use, .arg = arg };
+  return run_deleting (s, remove_fn, &a, deleted_json, err);
 }
 
 /* An image without a tag (digest references do not count): Docker's
@@ -392,29 +418,18 @@ prune_locked (struct image_store *s, bool all, image_in_use_fn in_use, void *arg
   return 0;
 }
 
+static int
+prune_fn (struct image_store *s, yajl_gen g, void *p, skiff_error_t *err)
+{
+  struct remove_args *a = p;
+  return prune_locked (s, a->all, a->in_use, a->arg, g, a->freed, err);
+}
+
 int
 image_prune (struct image_store *s, bool all, image_in_use_fn in_use, void *arg, char **deleted_json,
              int64_t *reclaimed, skiff_error_t *err)
 {
-  cleanup_gen yajl_gen g = json_gen_new (false);
-  int ret;
-
+  struct remove_args a = { .all = all, .in_use = in_use, .arg = arg, .freed = reclaimed };
   *reclaimed = 0;
-  if (g == NULL)
-    return skiff_error_make (err, ENOMEM, "prune images");
-  yajl_gen_array_open (g);
-  {
-    store_scoped_lock (s);
-    ret = prune_locked (s, all, in_use, arg, g, reclaimed, err);
-    if (ret < 0)
-      {
-        skiff_error_t ignored = NULL;
-        if (store_load_tags_locked (s, &ignored) < 0)
-          skiff_error_release (&ignored);
-        return ret;
-      }
-  }
-  yajl_gen_array_close (g);
-  *deleted_json = json_gen_steal (g, NULL);
-  return *deleted_json ? 0 : skiff_error_make (err, ENOMEM, "prune images");
+  return run_deleting (s, prune_fn, &a, deleted_json, err);
 }

@@ -79,6 +79,9 @@ teardown() { daemon_remove_containers; }
   skiff rm -f a1 >/dev/null
   _no_veth() { [ -z "$(in_host ip -o link show type veth)" ]; }
   wait_for _no_veth
+  # the pool gives the address back once the veth pair is gone
+  _freed() { ! jq -e --arg ip "$ip1" '.IPAM.Allocated | index($ip)' "$D_ROOT/network/bridge.json" >/dev/null; }
+  wait_for _freed
   skiff run -d --name a2 alpine sleep 300 >/dev/null
   [ "$(api GET /containers/a2/json | jq -r .NetworkSettings.IPAddress)" = "$ip1" ]
 }
