@@ -8,7 +8,7 @@
 # Load after helpers:   load ../lib/helpers
 #                       load ../lib/daemon
 # Environment (set by `make check`): SKIFFD, SKIFF, SKIFF_SHIM, SKIFF_INIT,
-# SKIFF_SECCOMP_PROFILE.
+# SKIFF_IMAGE_HELPER, SKIFF_SECCOMP_PROFILE.
 #
 # Functions: daemon_start, daemon_stop, daemon_kill9, daemon_cleanup,
 # daemon_remove_containers (a test's teardown),
@@ -28,7 +28,7 @@ daemon_setup_file() {
   skiff_setup_file || return 1
   [ -z "$SKIFF_SKIP_REASON" ] || return 0
   _find_built SKIFFD skiffd && _find_built SKIFF skiff && _find_built SKIFF_SHIM skiff-shim &&
-    _find_built SKIFF_INIT skiff-init || return 1
+    _find_built SKIFF_INIT skiff-init && _find_built SKIFF_IMAGE_HELPER skiff-image || return 1
   : "${SKIFF_SECCOMP_PROFILE:=$SKIFF_LIB_DIR/../../data/seccomp-default.json}"
   export SKIFF_SECCOMP_PROFILE
   command -v curl >/dev/null || { fail "curl is needed (apt-get install curl)"; return 1; }
@@ -58,7 +58,7 @@ daemon_start() {
   # nsenter, not `ip netns exec`, which remounts /sys and hides the cgroups.
   nsenter --net="/run/netns/$D_NETNS" "$SKIFFD" -H "unix://$D_SOCK" --root "$D_ROOT" --exec-root "$D_EXEC" --pidfile "$D_DIR/skiffd.pid" \
     --config-file "$D_DIR/daemon.json" --log-level debug --shim "$SKIFF_SHIM" --init-path "$SKIFF_INIT" \
-    --seccomp-profile "$SKIFF_SECCOMP_PROFILE" >>"$D_LOG" 2>&1 3>&- &
+    --image-helper "$SKIFF_IMAGE_HELPER" --seccomp-profile "$SKIFF_SECCOMP_PROFILE" >>"$D_LOG" 2>&1 3>&- &
   D_PID=$!
   disown "$D_PID" 2>/dev/null || true # no job-control noise when it is killed
   export D_PID
