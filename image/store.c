@@ -689,11 +689,15 @@ image_store_open (const char *root, struct image_store **out, skiff_error_t *err
     }
   {
     store_scoped_lock (s);
-    /* Staging of interrupted loads and deleted layers being removed.  */
-    ret = fs_remove_tree (s->staging, err) < 0 || fs_mkdir_p (s->staging, 0700, err) < 0
-                  || store_load_tags_locked (s, err) < 0 || store_gc_layers_locked (s, NULL, NULL, err) < 0
-              ? -1
-              : 0;
+    /* Staging of interrupted operations, of deleted layers being removed,
+       and the layers of a commit that died before its config.  */
+    ret = fs_remove_tree (s->staging, err);
+    if (ret == 0)
+      ret = fs_mkdir_p (s->staging, 0700, err);
+    if (ret == 0)
+      ret = store_load_tags_locked (s, err);
+    if (ret == 0)
+      ret = store_gc_layers_locked (s, NULL, NULL, err);
   }
   if (ret < 0)
     {

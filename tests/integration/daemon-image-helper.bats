@@ -11,13 +11,10 @@ setup_file() { daemon_setup_file; }
 teardown_file() { daemon_teardown_file; }
 setup() { skiff_require_root; }
 
-# The skiff-image children of the daemon (by parent pid, never by name).
-helper_pids() { ps -o pid=,comm= --ppid "$(_daemon_pid)" | awk '$2 == "skiff-image" { print $1 }'; }
-
 # Something is spooled in the staging directory of helper $1.
 helper_staged() { [ -n "$(find "$D_ROOT/image/tmp/skiff-image-$1" -type f -size +0 2>/dev/null | head -1)" ]; }
 
-# A file under $D_ROOT/image/$1, one per line, without the staging area.
+# The image store's files, without the staging area.
 store_listing() { (cd "$D_ROOT/image" && find configs layers metadata repositories.json -maxdepth 1 | sort); }
 
 @test "skiffd links neither libcurl nor libarchive nor libcrypto; skiff-image does" {
@@ -32,20 +29,14 @@ store_listing() { (cd "$D_ROOT/image" && find configs layers metadata repositori
 
 @test "no skiff-image runs while the daemon is idle, and none is left after an operation" {
   skiff save -o "$BATS_TEST_TMPDIR/a.tar" alpine >/dev/null
-  [ -z "$(helper_pids)" ]
+  [ -z "$(daemon_helper_pids)" ]
   [ -z "$(ls -A "$D_ROOT/image/tmp")" ]
 }
 
 @test "skiff-image killed in the middle of a load: that load fails with a clear error, the store is as it was, the same load then works" {
   local big=$BATS_TEST_TMPDIR/big fifo=$BATS_TEST_TMPDIR/body out=$BATS_TEST_TMPDIR/answer before pid curl_pid size
   # A new image with a 32 MiB layer, saved to an archive and removed again.
-  mkdir -p "$big/rootfs"
-  cp -a "$SKIFF_TEST_TMP/rootfs/." "$big/rootfs/"
-  head -c $((32 << 20)) /dev/urandom >"$big/rootfs/blob"
-  tar -C "$big/rootfs" -cf "$big/rootfs.tar" .
-  skiff import "$big/rootfs.tar" big:1 >/dev/null
-  skiff save -o "$big/big.tar" big:1
-  skiff rmi big:1 >/dev/null
+  image_with_blob big:1 32 "$big"
   before=$(store_listing)
 
   # Half of the archive, then nothing: the helper waits for the rest.
@@ -54,10 +45,10 @@ store_listing() { (cd "$D_ROOT/image" && find configs layers metadata repositori
     -w '\n%{http_code}\n' http://x/images/load >"$out" 2>&1 &
   curl_pid=$!
   exec 5>"$fifo"
-  size=$(stat -c %s "$big/big.tar")
-  head -c $((size / 2)) "$big/big.tar" >&5
-  poll_until 20 test -n "$(helper_pids)"
-  pid=$(helper_pids)
+  size=$(stat -c %s "$big/image.tar")
+  head -c $((size / 2)) "$big/image.tar" >&5
+  poll_until 20 test -n "$(daemon_helper_pids)"
+  pid=$(daemon_helper_pids)
   poll_until 20 helper_staged "$pid"
   kill -KILL "$pid"
   exec 5>&-
@@ -76,7 +67,7 @@ store_listing() { (cd "$D_ROOT/image" && find configs layers metadata repositori
   run skiff run --rm --network none alpine echo still running
   [ "$output" = "still running" ]
 
-  run skiff load -i "$big/big.tar"
+  run skiff load -i "$big/image.tar"
   [ "$status" -eq 0 ]
   [[ "$output" == *"Loaded image: big:1"* ]]
   run skiff run --rm --network none big:1 stat -c %s /blob

@@ -13,7 +13,8 @@
 # Functions: daemon_start, daemon_stop, daemon_kill9, daemon_cleanup,
 # daemon_remove_containers (a test's teardown),
 # skiff (the CLI on this daemon), api (curl on the socket),
-# import_alpine, in_host (a command in the daemon's network namespace).
+# import_alpine, in_host (a command in the daemon's network namespace),
+# daemon_helper_pids (its running skiff-image processes), image_with_blob.
 
 _find_built() {
   local var=$1 name=$2
@@ -160,3 +161,19 @@ wait_ctr_status() { wait_for _ctr_status_is "$1" "$2"; }
 
 # A command in the test-bed host's network namespace.
 in_host() { nsenter --net="/run/netns/$D_NETNS" "$@"; }
+
+# The skiff-image children of the daemon (by parent pid, never by name).
+daemon_helper_pids() { ps -o pid=,comm= --ppid "$(_daemon_pid)" | awk '$2 == "skiff-image" { print $1 }'; }
+
+# image_with_blob NAME MIB DIR: an image NAME (the alpine rootfs and a /blob
+# of MIB MiB of random bytes), saved to DIR/image.tar and removed again.
+image_with_blob() {
+  local name=$1 mib=$2 dir=$3
+  mkdir -p "$dir/rootfs"
+  cp -a "$SKIFF_TEST_TMP/rootfs/." "$dir/rootfs/"
+  head -c $((mib << 20)) /dev/urandom >"$dir/rootfs/blob"
+  tar -C "$dir/rootfs" -cf "$dir/rootfs.tar" . &&
+    skiff import "$dir/rootfs.tar" "$name" >/dev/null &&
+    skiff save -o "$dir/image.tar" "$name" &&
+    skiff rmi "$name" >/dev/null
+}
