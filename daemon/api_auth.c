@@ -1,14 +1,14 @@
-/* POST /auth: `docker login`.  The credentials are checked against the
-   registry in the thread pool (registry_login); the answer is Docker's
-   {"Status":"Login Succeeded","IdentityToken":""}, or 401 with the
+/* POST /auth: `docker login`.  skiff-image checks the credentials against
+   the registry (the request body goes to it on stdin); the answer is
+   Docker's {"Status":"Login Succeeded","IdentityToken":""}, or 401 with the
    registry's refusal.  Nothing is stored: the client keeps credentials.  */
 #include "api.h"
 #include "cleanup.h"
 #include "daemon.h"
 #include "http.h"
+#include "image_helper.h"
 #include "json.h"
 #include "log.h"
-#include "registry.h"
 #include "router.h"
 
 #include <stdlib.h>
@@ -16,56 +16,35 @@
 
 struct login
 {
-  uv_work_t work;
-  struct daemon *d;
   struct http_request *req;
-  char *server, *username, *password;
-  int ret;
-  skiff_error_t err;
+  char *server, *username; /* for the log */
 };
 
 static void
-login_free (struct login *l)
+login_done (int status, const char *message, yajl_val result, void *data)
 {
-  free (l->server);
-  free (l->username);
-  if (l->password)
-    explicit_bzero (l->password, strlen (l->password));
-  free (l->password);
-  skiff_error_release (&l->err);
-  free (l);
-}
+  struct login *l = data;
 
-static void
-login_work (uv_work_t *w)
-{
-  struct login *l = w->data;
-  l->ret = registry_login (l->server, l->username, l->password, (const char *const *) l->d->insecure_registries, NULL,
-                           &l->err);
-}
-
-static void
-login_done (uv_work_t *w, int status)
-{
-  struct login *l = w->data;
-
-  if (l->ret == 0)
+  if (status == 0)
     http_respond_json (l->req, 200, "{\"IdentityToken\":\"\",\"Status\":\"Login Succeeded\"}");
   else
     {
-      const char *msg = l->err && l->err->msg ? l->err->msg : "login failed";
-      log_info ("login to %s as %s: %s", l->server, l->username, msg);
-      http_respond_error (l->req, l->ret == REGISTRY_ERR_DENIED ? 401 : 500, "%s", msg);
+      log_info ("login to %s as %s: %s", l->server, l->username, message);
+      http_respond_error (l->req, status, "%s", message);
     }
-  login_free (l);
+  free (l->server);
+  free (l->username);
+  free (l);
 }
 
 static void
 handle_auth (struct http_request *req, void *data)
 {
-  struct daemon *d = data;
+  static const char *const args[] = { "login", NULL };
   cleanup_json yajl_val body = NULL;
   skiff_error_t err = NULL;
+  struct image_helper *h;
+  struct image_helper_opts o = { .args = args, .on_done = login_done };
   struct login *l;
 
   if (req->body_len == 0 || json_parse (req->body, &body, &err) < 0 || !YAJL_IS_OBJECT (body))
@@ -75,27 +54,26 @@ handle_auth (struct http_request *req, void *data)
       return;
     }
   l = calloc (1, sizeof (*l));
-  if (l == NULL)
+  if (l == NULL || (l->server = strdup (json_str_or (json_get (body, "serveraddress"), ""))) == NULL
+      || (l->username = strdup (json_str_or (json_get (body, "username"), ""))) == NULL)
     {
+      if (l)
+        free (l->server);
+      free (l);
       http_respond_error (req, 500, "out of memory");
       return;
     }
-  l->d = d;
   l->req = req;
-  l->server = strdup (json_str_or (json_get (body, "serveraddress"), ""));
-  l->username = strdup (json_str_or (json_get (body, "username"), ""));
-  l->password = strdup (json_str_or (json_get (body, "password"), ""));
-  l->work.data = l;
-  if (l->server == NULL || l->username == NULL || l->password == NULL)
+  o.input = req->body;
+  o.input_len = req->body_len;
+  o.data = l;
+  if (image_helper_start (data, &o, &h, &err) < 0)
     {
-      http_respond_error (req, 500, "out of memory");
-      login_free (l);
-      return;
-    }
-  if (uv_queue_work (d->loop, &l->work, login_work, login_done) < 0)
-    {
-      http_respond_error (req, 500, "login: cannot queue the work");
-      login_free (l);
+      http_respond_error (req, 500, "%s", err->msg);
+      skiff_error_release (&err);
+      free (l->server);
+      free (l->username);
+      free (l);
     }
 }
 

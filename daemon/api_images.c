@@ -1,21 +1,22 @@
 /* Image routes: list, inspect, load, import, save, tag, remove.
 
-   The image store blocks, so every call runs in libuv's thread pool
-   (uv_queue_work) and answers from the after-work callback on the loop.
-   Uploads (load, import) stream the request body into a pipe whose read
-   end the worker hands to the store; save streams the other way.  */
+   The image store blocks, so every call of skiffd's runs in libuv's thread
+   pool (uv_queue_work) and answers from the after-work callback on the
+   loop.  Load, import and save need libarchive: skiff-image runs them
+   (image_helper.h); uploads stream the request body into its stdin, save
+   streams its stdout to the client.  */
 #include "api.h"
 #include "cleanup.h"
 #include "containers.h"
 #include "daemon.h"
 #include "events.h"
+#include "image_helper.h"
 #include "json.h"
 #include "log.h"
 #include "router.h"
 #include "store.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,10 +25,8 @@
 #include <unistd.h>
 
 /* Upload back-pressure: pause reading the client above HIGH bytes queued
-   for the pipe, resume below LOW.  */
+   for skiff-image, resume below IMAGE_HELPER_INPUT_LOW.  */
 #define UPLOAD_HIGH (1024 * 1024)
-#define UPLOAD_LOW (256 * 1024)
-#define PIPE_SIZE (1024 * 1024)
 
 static int
 image_http_status (int ret)
@@ -51,23 +50,6 @@ respond_image_error (struct http_request *req, int ret, skiff_error_t err)
   http_respond_error (req, image_http_status (ret), "%s", err && err->msg ? err->msg : "image store error");
 }
 
-static char **
-strv_copy (const char *const *v)
-{
-  size_t n = 0, i;
-  char **out;
-  while (v && v[n])
-    n++;
-  out = calloc (n + 1, sizeof (char *));
-  for (i = 0; out && i < n; i++)
-    if ((out[i] = strdup (v[i])) == NULL)
-      {
-        cleanup_strvp (&out);
-        return NULL;
-      }
-  return out;
-}
-
 /* "repo" and "tag" query parameters as one reference.  */
 static char *
 join_repo_tag (const char *repo, const char *tag)
@@ -78,17 +60,6 @@ join_repo_tag (const char *repo, const char *tag)
   if (tag && *tag)
     return asprintf (&s, "%s:%s", repo, tag) < 0 ? NULL : s;
   return strdup (repo);
-}
-
-/* A pipe for streaming to or from a worker, big enough to keep it busy.  */
-static int
-make_pipe (int fds[2], skiff_error_t *err)
-{
-  if (pipe2 (fds, O_CLOEXEC) < 0)
-    return skiff_error_make (err, errno, "pipe");
-  /* Only a hint: the default 64 KiB also works.  */
-  (void) fcntl (fds[1], F_SETPIPE_SZ, PIPE_SIZE);
-  return 0;
 }
 
 /* ---- simple jobs: one store call, one JSON answer ---- */
@@ -605,36 +576,22 @@ handle_remove (struct http_request *req, void *data)
 
 /* ---- uploads: POST /images/load, POST /images/create?fromSrc=- ---- */
 
+/* The body streams into the stdin of skiff-image (load or import); the
+   answer waits for both the helper's result and the end of the body.  */
 struct upload
 {
-  uv_work_t work;
   struct daemon *d;
   struct http_request *req;
+  struct image_helper *helper; /* until it is done */
   bool import;
-  uv_pipe_t *pipe;    /* write end, on the loop; NULL once closed */
-  int read_fd;        /* the worker's end; the worker closes it */
-  unsigned writes;    /* uv_write in flight */
   bool paused;
-  bool body_ended;    /* the last body callback came */
+  bool body_ended;  /* the last body callback came */
   bool client_gone;
-  bool work_done;
-  bool responded;
-  /* import's parameters */
-  char *repo_tag, *message;
-  char **changes;
-  /* results */
-  int ret;
-  skiff_error_t err;
-  char **loaded;      /* load: "Loaded image: ..." lines */
-  char **loaded_ids;  /* load: the image id of each line (NULL if unknown) */
-  char *image_id;     /* import */
-};
-
-struct upload_write
-{
-  uv_write_t w;
-  struct upload *u;
-  char data[];
+  bool done;        /* the helper's result is in */
+  int status;       /* 0, or the HTTP status of the helper's error */
+  char *message;    /* its error */
+  char *answer;     /* Docker's JSON messages */
+  size_t answer_len;
 };
 
 static void upload_step (struct upload *u);
@@ -642,51 +599,9 @@ static void upload_step (struct upload *u);
 static void
 upload_free (struct upload *u)
 {
-  size_t i;
-  for (i = 0; u->loaded && u->loaded[i]; i++)
-    free (u->loaded_ids ? u->loaded_ids[i] : NULL);
-  free (u->loaded_ids);
-  cleanup_strvp (&u->loaded);
-  cleanup_strvp (&u->changes);
-  free (u->repo_tag);
   free (u->message);
-  free (u->image_id);
-  skiff_error_release (&u->err);
-  if (u->read_fd >= 0)
-    close (u->read_fd);
+  free (u->answer);
   free (u);
-}
-
-static void
-upload_work (uv_work_t *w)
-{
-  struct upload *u = w->data;
-  size_t i, n = 0;
-
-  if (u->import)
-    u->ret = image_import (u->d->images, u->read_fd, u->repo_tag, (const char *const *) u->changes, u->message,
-                           &u->image_id, &u->err);
-  else
-    u->ret = image_load (u->d->images, u->read_fd, &u->loaded, &u->err);
-  /* Closing our end makes the loop's pending writes fail (EPIPE) when the
-     store stopped before the end of the body.  */
-  close (u->read_fd);
-  u->read_fd = -1;
-  if (u->ret < 0 || u->import)
-    return;
-  while (u->loaded && u->loaded[n])
-    n++;
-  u->loaded_ids = calloc (n + 1, sizeof (char *));
-  for (i = 0; u->loaded_ids && i < n; i++)
-    {
-      static const char tagged[] = "Loaded image: ", by_id[] = "Loaded image ID: ";
-      skiff_error_t err = NULL;
-      if (strncmp (u->loaded[i], by_id, sizeof (by_id) - 1) == 0)
-        u->loaded_ids[i] = strdup (u->loaded[i] + sizeof (by_id) - 1);
-      else if (strncmp (u->loaded[i], tagged, sizeof (tagged) - 1) == 0
-               && image_resolve (u->d->images, u->loaded[i] + sizeof (tagged) - 1, &u->loaded_ids[i], &err) < 0)
-        skiff_error_release (&err);
-    }
 }
 
 /* One line of Docker's JSON message stream (streamformatter ends them with
@@ -714,139 +629,105 @@ append_message (char **out, size_t *len, const char *key, const char *text)
   return 0;
 }
 
-static void
-upload_respond (struct upload *u)
+/* The answer and the events from skiff-image's result: {"id"} for an
+   import, {"loaded":[lines],"ids":[id or null]} for a load.  */
+static int
+upload_result (struct upload *u, yajl_val result)
 {
-  cleanup_free char *body = NULL;
-  size_t len = 0, i;
-  int ret = 0;
+  yajl_val loaded = json_get (result, "loaded"), ids = json_get (result, "ids");
+  size_t i;
 
-  u->responded = true;
-  if (u->ret < 0)
-    {
-      respond_image_error (u->req, u->ret, u->err);
-      return;
-    }
   if (u->import)
     {
-      const char *attrs[] = { "name", u->image_id, NULL };
-      events_publish (u->d->events, "image", "import", u->image_id, attrs);
-      ret = append_message (&body, &len, "status", u->image_id);
+      const char *id = json_str_or (json_get (result, "id"), "");
+      const char *attrs[] = { "name", id, NULL };
+      events_publish (u->d->events, "image", "import", id, attrs);
+      return append_message (&u->answer, &u->answer_len, "status", id);
     }
-  for (i = 0; !u->import && ret == 0 && u->loaded && u->loaded[i]; i++)
+  for (i = 0; loaded && YAJL_IS_ARRAY (loaded) && i < loaded->u.array.len; i++)
     {
+      yajl_val id = ids && YAJL_IS_ARRAY (ids) && i < ids->u.array.len ? ids->u.array.values[i] : NULL;
       cleanup_free char *text = NULL;
-      if (u->loaded_ids && u->loaded_ids[i])
+      if (id && YAJL_IS_STRING (id))
         {
-          const char *attrs[] = { "name", u->loaded_ids[i], NULL };
-          events_publish (u->d->events, "image", "load", u->loaded_ids[i], attrs);
+          const char *attrs[] = { "name", id->u.string, NULL };
+          events_publish (u->d->events, "image", "load", id->u.string, attrs);
         }
-      ret = asprintf (&text, "%s\n", u->loaded[i]) < 0 ? -1 : append_message (&body, &len, "stream", text);
+      if (asprintf (&text, "%s\n", json_str_or (loaded->u.array.values[i], "")) < 0
+          || append_message (&u->answer, &u->answer_len, "stream", text) < 0)
+        return -1;
     }
-  if (ret < 0)
-    http_respond_error (u->req, 500, "out of memory");
-  else
-    http_respond (u->req, 200, "application/json", body ? body : "", len);
+  return 0;
 }
 
 static void
-on_upload_done (uv_work_t *w, int status)
+on_upload_done (int status, const char *message, yajl_val result, void *data)
 {
-  struct upload *u = w->data;
-  u->work_done = true;
-  if (status < 0 && u->ret == 0)
-    u->ret = skiff_error_make (&u->err, 0, "upload: %s", uv_strerror (status));
+  struct upload *u = data;
+
+  u->helper = NULL;
+  u->done = true;
+  u->status = status;
+  if (status != 0 && (u->message = strdup (message)) == NULL)
+    u->status = 500;
+  if (status == 0 && upload_result (u, result) < 0)
+    u->status = 500;
   upload_step (u);
 }
 
-static void
-on_pipe_closed (uv_handle_t *h)
-{
-  struct upload *u = h->data;
-  free (h);
-  u->pipe = NULL;
-  upload_step (u);
-}
-
-/* Moves the upload on: closes the pipe when no more goes into it, answers
-   when the store is done and the body is over, frees when all is done.  */
+/* Answers when the helper is done and the body is over.  */
 static void
 upload_step (struct upload *u)
 {
   bool body_over = u->body_ended || u->client_gone;
 
-  if (u->pipe && !uv_is_closing ((uv_handle_t *) u->pipe)
-      && (u->work_done || u->client_gone || (u->body_ended && u->writes == 0)))
-    uv_close ((uv_handle_t *) u->pipe, on_pipe_closed);
-  if (u->work_done && !body_over && u->paused)
+  if (u->done && !body_over && u->paused)
     {
-      /* The store is done before the body: take the rest and drop it, so
+      /* The helper is done before the body: take the rest and drop it, so
          that the client gets to read the answer.  */
       u->paused = false;
       http_request_resume_body (u->req);
     }
-  if (u->work_done && body_over && !u->responded)
-    upload_respond (u);
-  if (u->responded && u->pipe == NULL && u->writes == 0)
-    upload_free (u);
+  if (!u->done || !body_over)
+    return;
+  http_request_on_close (u->req, NULL, NULL);
+  if (u->status != 0)
+    http_respond_error (u->req, u->status, "%s", u->message ? u->message : "out of memory");
+  else
+    http_respond (u->req, 200, "application/json", u->answer ? u->answer : "", u->answer_len);
+  upload_free (u);
 }
 
 static void
-on_upload_written (uv_write_t *w, int status)
+on_upload_drained (void *data)
 {
-  struct upload_write *uw = (struct upload_write *) w;
-  struct upload *u = uw->u;
-
-  free (uw);
-  u->writes--;
-  if (status < 0 && status != UV_ECANCELED && status != UV_EPIPE)
-    log_debug ("images: upload pipe: %s", uv_strerror (status));
-  if (u->paused && !u->responded && !u->client_gone && u->pipe
-      && uv_stream_get_write_queue_size ((uv_stream_t *) u->pipe) < UPLOAD_LOW)
+  struct upload *u = data;
+  if (u->paused && !u->done && !u->client_gone)
     {
       u->paused = false;
       http_request_resume_body (u->req);
     }
-  upload_step (u);
 }
 
 static int
 on_upload_body (struct http_request *req, const char *chunk, size_t len, bool end, void *data)
 {
   struct upload *u = data;
-  struct upload_write *uw;
-  uv_buf_t buf;
-  int ret;
+  long queued;
 
   if (end)
     {
       u->body_ended = true;
+      if (u->helper)
+        image_helper_end_input (u->helper);
       upload_step (u);
       return 0;
     }
-  /* The store stopped reading: the rest is dropped.  */
-  if (u->work_done || u->pipe == NULL || uv_is_closing ((uv_handle_t *) u->pipe))
+  /* The helper stopped reading: the rest is dropped.  */
+  if (u->helper == NULL)
     return 0;
-  uw = malloc (sizeof (*uw) + len);
-  if (uw == NULL)
-    {
-      /* Stop the upload: the store sees a cut archive and fails.  */
-      log_error ("images: upload: out of memory");
-      u->body_ended = true;
-      upload_step (u);
-      return -1;
-    }
-  uw->u = u;
-  memcpy (uw->data, chunk, len);
-  buf = uv_buf_init (uw->data, (unsigned) len);
-  ret = uv_write (&uw->w, (uv_stream_t *) u->pipe, &buf, 1, on_upload_written);
-  if (ret < 0)
-    {
-      free (uw);
-      return 0; /* the worker closed its end; its result tells why */
-    }
-  u->writes++;
-  if (uv_stream_get_write_queue_size ((uv_stream_t *) u->pipe) >= UPLOAD_HIGH)
+  queued = image_helper_write (u->helper, chunk, len);
+  if (queued >= UPLOAD_HIGH)
     {
       u->paused = true;
       http_request_pause_body (req);
@@ -858,50 +739,31 @@ static void
 on_upload_client_gone (struct http_request *req, void *data)
 {
   struct upload *u = data;
-  /* The pipe closes: the store sees a cut archive, fails, and the answer
-     goes nowhere but frees the request.  */
+  /* The helper sees a cut archive and fails; the answer goes nowhere but
+     frees the request.  */
   u->client_gone = true;
+  if (u->helper)
+    image_helper_end_input (u->helper);
   upload_step (u);
 }
 
-/* Starts an upload at headers time; u has its parameters.  */
+/* Starts skiff-image with args at headers time.  */
 static void
-upload_start (struct upload *u)
+upload_start (struct upload *u, const char *const *args)
 {
+  struct image_helper_opts o = { .args = args,
+                                 .stream_input = true,
+                                 .on_input_drained = on_upload_drained,
+                                 .on_done = on_upload_done,
+                                 .data = u };
   skiff_error_t err = NULL;
-  int fds[2], ret;
 
-  u->read_fd = -1;
-  u->work.data = u;
-  if (make_pipe (fds, &err) < 0)
+  if (image_helper_start (u->d, &o, &u->helper, &err) < 0)
     {
+      log_error ("%s", err->msg);
       http_respond_error (u->req, 500, "%s", err->msg);
       skiff_error_release (&err);
       upload_free (u);
-      return;
-    }
-  u->read_fd = fds[0];
-  u->pipe = malloc (sizeof (*u->pipe));
-  if (u->pipe == NULL)
-    {
-      close (fds[1]);
-      http_respond_error (u->req, 500, "out of memory");
-      upload_free (u);
-      return;
-    }
-  uv_pipe_init (u->d->loop, u->pipe, 0);
-  u->pipe->data = u;
-  ret = uv_pipe_open (u->pipe, fds[1]);
-  if (ret == 0)
-    ret = uv_queue_work (u->d->loop, &u->work, upload_work, on_upload_done);
-  if (ret < 0)
-    {
-      if (uv_fileno ((uv_handle_t *) u->pipe, &(uv_os_fd_t){ 0 }) != 0)
-        close (fds[1]);
-      http_respond_error (u->req, 500, "upload: %s", uv_strerror (ret));
-      u->responded = true;
-      u->work_done = true;
-      uv_close ((uv_handle_t *) u->pipe, on_pipe_closed);
       return;
     }
   http_request_stream_body (u->req, on_upload_body, u);
@@ -919,17 +781,42 @@ upload_new (struct http_request *req, struct daemon *d)
     }
   u->req = req;
   u->d = d;
-  u->read_fd = -1;
   return u;
 }
 
 static void
 handle_load (struct http_request *req, void *data)
 {
+  static const char *const args[] = { "load", NULL };
   /* `quiet` only hides progress bars, which skiff does not send.  */
   struct upload *u = upload_new (req, data);
   if (u)
-    upload_start (u);
+    upload_start (u, args);
+}
+
+/* skiff-image import's arguments: the tag, the changes, the message.  */
+static const char **
+import_args (struct http_request *req, const char *repo_tag)
+{
+  const char *const *changes = http_query_all (req, "changes");
+  const char *message = http_query (req, "message");
+  size_t n = 0, i;
+  const char **args;
+
+  while (changes && changes[n])
+    n++;
+  args = calloc (2 * n + 6, sizeof (char *));
+  if (args == NULL)
+    return NULL;
+  n = 0;
+  args[n++] = "import";
+  if (repo_tag)
+    args[n++] = "--tag", args[n++] = repo_tag;
+  for (i = 0; changes && changes[i]; i++)
+    args[n++] = "--change", args[n++] = changes[i];
+  if (message && *message)
+    args[n++] = "--message", args[n++] = message;
+  return args;
 }
 
 static void
@@ -938,7 +825,8 @@ handle_create (struct http_request *req, void *data)
   const char *from_image = http_query (req, "fromImage");
   const char *from_src = http_query (req, "fromSrc");
   const char *repo = http_query (req, "repo");
-  const char *message = http_query (req, "message");
+  cleanup_free char *repo_tag = NULL;
+  cleanup_free const char **args = NULL;
   struct upload *u;
 
   if (from_image && *from_image)
@@ -959,240 +847,129 @@ handle_create (struct http_request *req, void *data)
       http_respond_error (req, 501, "importing from a URL is not supported: send the archive as the request body (fromSrc=-)");
       return;
     }
+  repo_tag = repo && *repo ? join_repo_tag (repo, http_query (req, "tag")) : NULL;
+  args = import_args (req, repo_tag);
+  if ((repo && *repo && repo_tag == NULL) || args == NULL)
+    {
+      http_respond_error (req, 500, "out of memory");
+      return;
+    }
   u = upload_new (req, data);
   if (u == NULL)
     return;
   u->import = true;
-  u->changes = strv_copy (http_query_all (req, "changes"));
-  u->repo_tag = repo && *repo ? join_repo_tag (repo, http_query (req, "tag")) : NULL;
-  u->message = message && *message ? strdup (message) : NULL;
-  if (u->changes == NULL || (repo && *repo && u->repo_tag == NULL) || (message && *message && u->message == NULL))
-    {
-      http_respond_error (req, 500, "out of memory");
-      upload_free (u);
-      return;
-    }
-  upload_start (u);
-}
-
-static void
-free_handle (uv_handle_t *h)
-{
-  free (h);
+  upload_start (u, args);
 }
 
 /* ---- save: GET /images/{name}/get, GET /images/get?names= ---- */
 
+/* skiff-image writes the archive on its stdout, which streams to the
+   client; an error before the first byte is a plain HTTP error.  */
 struct save
 {
-  uv_work_t work;
   struct daemon *d;
   struct http_request *req;
-  char **names;
-  char **ids;        /* for the events */
-  int write_fd;      /* the worker's end; the worker closes it */
-  uv_pipe_t *pipe;   /* read end on the loop; NULL once closed */
-  bool started;      /* 200 and the first bytes sent */
-  bool work_done, finished;
-  int ret;
-  skiff_error_t err;
+  struct image_helper *helper; /* until it is done */
+  bool started;                /* 200 and the first bytes sent */
 };
-
-static void save_step (struct save *s);
-static void on_save_read (uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
-
-static void
-save_free (struct save *s)
-{
-  cleanup_strvp (&s->names);
-  cleanup_strvp (&s->ids);
-  skiff_error_release (&s->err);
-  if (s->write_fd >= 0)
-    close (s->write_fd);
-  free (s);
-}
-
-static void
-save_work (uv_work_t *w)
-{
-  struct save *s = w->data;
-  size_t i, n = 0;
-
-  s->ret = image_save (s->d->images, (const char *const *) s->names, s->write_fd, &s->err);
-  close (s->write_fd); /* the loop's read sees EOF */
-  s->write_fd = -1;
-  if (s->ret < 0)
-    return;
-  while (s->names[n])
-    n++;
-  s->ids = calloc (n + 1, sizeof (char *));
-  for (i = 0; s->ids && i < n; i++)
-    {
-      skiff_error_t err = NULL;
-      if (image_resolve (s->d->images, s->names[i], &s->ids[i], &err) < 0)
-        {
-          skiff_error_release (&err);
-          s->ids[i] = strdup (s->names[i]);
-        }
-    }
-}
-
-static void
-on_save_done (uv_work_t *w, int status)
-{
-  struct save *s = w->data;
-  s->work_done = true;
-  if (status < 0 && s->ret == 0)
-    s->ret = skiff_error_make (&s->err, 0, "save: %s", uv_strerror (status));
-  save_step (s);
-}
-
-static void
-on_save_pipe_closed (uv_handle_t *h)
-{
-  struct save *s = h->data;
-  free (h);
-  s->pipe = NULL;
-  save_step (s);
-}
-
-static void
-save_close_pipe (struct save *s)
-{
-  if (s->pipe && !uv_is_closing ((uv_handle_t *) s->pipe))
-    uv_close ((uv_handle_t *) s->pipe, on_save_pipe_closed);
-}
-
-static void
-save_step (struct save *s)
-{
-  size_t i;
-
-  if (!s->work_done || s->pipe != NULL || s->finished)
-    return;
-  s->finished = true;
-  if (s->ret < 0 && !s->started)
-    respond_image_error (s->req, s->ret, s->err);
-  else
-    {
-      if (s->ret < 0 && http_request_closed (s->req))
-        log_debug ("images: save ended with the client: %s", s->err ? s->err->msg : "error");
-      else if (s->ret < 0)
-        log_error ("images: save cut short: %s", s->err ? s->err->msg : "error");
-      else
-        for (i = 0; s->ids && s->ids[i]; i++)
-          {
-            const char *attrs[] = { "name", s->ids[i], NULL };
-            events_publish (s->d->events, "image", "save", s->ids[i], attrs);
-          }
-      if (!s->started)
-        http_stream_begin (s->req, 200, "application/x-tar");
-      http_stream_end (s->req);
-    }
-  save_free (s);
-}
-
-static void
-save_alloc (uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-  buf->base = malloc (64 * 1024);
-  buf->len = buf->base ? 64 * 1024 : 0;
-}
 
 static void
 on_save_drain (struct http_request *req, void *data)
 {
   struct save *s = data;
-  if (s->pipe && !uv_is_closing ((uv_handle_t *) s->pipe))
-    uv_read_start ((uv_stream_t *) s->pipe, save_alloc, on_save_read);
+  if (s->helper)
+    image_helper_resume_output (s->helper);
 }
 
 static void
-on_save_read (uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+on_save_output (const char *buf, size_t len, void *data)
 {
-  struct save *s = st->data;
+  struct save *s = data;
 
-  if (n > 0)
+  if (!s->started)
     {
-      if (!s->started)
-        {
-          s->started = true;
-          http_stream_begin (s->req, 200, "application/x-tar");
-        }
-      if (http_stream_write (s->req, buf->base, (size_t) n) < 0)
-        save_close_pipe (s); /* the worker's next write fails */
-      else if (http_stream_on_drain (s->req, on_save_drain, s))
-        uv_read_stop (st);
+      s->started = true;
+      http_stream_begin (s->req, 200, "application/x-tar");
     }
-  else if (n < 0)
-    {
-      if (n != UV_EOF)
-        log_error ("images: save pipe: %s", uv_strerror ((int) n));
-      save_close_pipe (s);
-    }
-  free (buf->base);
+  if (http_stream_write (s->req, buf, len) < 0)
+    image_helper_drop_output (s->helper); /* the helper's next write fails */
+  else if (http_stream_on_drain (s->req, on_save_drain, s))
+    image_helper_pause_output (s->helper);
 }
 
 static void
 on_save_client_gone (struct http_request *req, void *data)
 {
-  save_close_pipe (data);
+  struct save *s = data;
+  if (s->helper)
+    image_helper_drop_output (s->helper);
 }
 
 static void
-save_start (struct http_request *req, struct daemon *d, char **names)
+on_save_done (int status, const char *message, yajl_val result, void *data)
+{
+  struct save *s = data;
+  yajl_val ids = json_get (result, "ids");
+  size_t i;
+
+  s->helper = NULL;
+  http_request_on_close (s->req, NULL, NULL);
+  if (status != 0 && !s->started)
+    http_respond_error (s->req, status, "%s", message);
+  else
+    {
+      if (status != 0 && http_request_closed (s->req))
+        log_debug ("images: save ended with the client: %s", message);
+      else if (status != 0)
+        log_error ("images: save cut short: %s", message);
+      else
+        for (i = 0; ids && YAJL_IS_ARRAY (ids) && i < ids->u.array.len; i++)
+          {
+            const char *id = json_str_or (ids->u.array.values[i], "");
+            const char *attrs[] = { "name", id, NULL };
+            events_publish (s->d->events, "image", "save", id, attrs);
+          }
+      if (!s->started)
+        http_stream_begin (s->req, 200, "application/x-tar");
+      http_stream_end (s->req);
+    }
+  free (s);
+}
+
+static void
+save_start (struct http_request *req, struct daemon *d, const char *const *names)
 {
   struct save *s = calloc (1, sizeof (*s));
+  cleanup_free const char **args = NULL;
   skiff_error_t err = NULL;
-  int fds[2], ret;
+  size_t n = 0, i;
 
-  if (s == NULL || names == NULL)
+  while (names && names[n])
+    n++;
+  args = calloc (n + 3, sizeof (char *));
+  if (s == NULL || args == NULL)
     {
       free (s);
-      cleanup_strvp (&names);
       http_respond_error (req, 500, "out of memory");
       return;
     }
+  args[0] = "save";
+  args[1] = "--";
+  for (i = 0; i < n; i++)
+    args[i + 2] = names[i];
   s->d = d;
   s->req = req;
-  s->names = names;
-  s->write_fd = -1;
-  s->work.data = s;
-  if (make_pipe (fds, &err) < 0)
-    {
-      http_respond_error (req, 500, "%s", err->msg);
-      skiff_error_release (&err);
-      save_free (s);
-      return;
-    }
-  s->write_fd = fds[1];
-  s->pipe = malloc (sizeof (*s->pipe));
-  if (s->pipe == NULL)
-    {
-      close (fds[0]);
-      http_respond_error (req, 500, "out of memory");
-      save_free (s);
-      return;
-    }
-  uv_pipe_init (d->loop, s->pipe, 0);
-  s->pipe->data = s;
-  ret = uv_pipe_open (s->pipe, fds[0]);
-  if (ret == 0)
-    ret = uv_read_start ((uv_stream_t *) s->pipe, save_alloc, on_save_read);
-  if (ret == 0)
-    ret = uv_queue_work (d->loop, &s->work, save_work, on_save_done);
-  if (ret < 0)
-    {
-      /* Nothing runs yet: answer, then let the close callback free.  */
-      if (uv_fileno ((uv_handle_t *) s->pipe, &(uv_os_fd_t){ 0 }) != 0)
-        close (fds[0]);
-      http_respond_error (req, 500, "save: %s", uv_strerror (ret));
-      s->finished = true;
-      uv_close ((uv_handle_t *) s->pipe, free_handle);
-      s->pipe = NULL;
-      save_free (s);
-      return;
-    }
+  {
+    struct image_helper_opts o = { .args = args, .on_output = on_save_output, .on_done = on_save_done, .data = s };
+    if (image_helper_start (d, &o, &s->helper, &err) < 0)
+      {
+        log_error ("%s", err->msg);
+        http_respond_error (req, 500, "%s", err->msg);
+        skiff_error_release (&err);
+        free (s);
+        return;
+      }
+  }
   http_request_on_close (req, on_save_client_gone, s);
 }
 
@@ -1200,13 +977,19 @@ static void
 handle_save_one (struct http_request *req, void *data)
 {
   const char *names[] = { http_param (req, "name"), NULL };
-  save_start (req, data, strv_copy (names));
+  save_start (req, data, names);
 }
 
 static void
 handle_save_many (struct http_request *req, void *data)
 {
-  save_start (req, data, strv_copy (http_query_all (req, "names")));
+  const char *const *names = http_query_all (req, "names");
+  if (names == NULL || names[0] == NULL)
+    {
+      http_respond_error (req, 400, "no images to save");
+      return;
+    }
+  save_start (req, data, names);
 }
 
 int

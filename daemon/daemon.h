@@ -23,6 +23,7 @@ struct daemon_options
   const char *log_level;     /* --log-level */
   const char *shim_path;     /* skiff-shim program */
   const char *init_path;     /* skiff-init program (--init) */
+  const char *image_helper_path; /* skiff-image program (image operations) */
   const char *seccomp_profile; /* Docker's default profile (JSON) */
 };
 

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,9 @@
 #endif
 #ifndef SKIFF_INIT_PATH
 #define SKIFF_INIT_PATH "/usr/libexec/skiff/skiff-init"
+#endif
+#ifndef SKIFF_IMAGE_HELPER_PATH
+#define SKIFF_IMAGE_HELPER_PATH "/usr/libexec/skiff/skiff-image"
 #endif
 #ifndef SKIFF_SECCOMP_PATH
 #define SKIFF_SECCOMP_PATH "/usr/share/skiff/seccomp-default.json"
@@ -50,8 +54,36 @@ usage (FILE *f)
               "      --log-level LEVEL      error, warn, info or debug (default info)\n"
               "      --shim PATH            skiff-shim program (default " SKIFF_SHIM_PATH ")\n"
               "      --init-path PATH       init for --init (default " SKIFF_INIT_PATH ")\n"
+              "      --image-helper PATH    skiff-image program, which runs pulls, pushes, logins,\n"
+              "                             loads, imports and saves (default " SKIFF_IMAGE_HELPER_PATH ")\n"
               "      --seccomp-profile FILE default seccomp profile (default " SKIFF_SECCOMP_PATH ")\n"
               "  -h, --help, -v, --version\n");
+}
+
+/* $SKIFF_IMAGE_HELPER, else the installed skiff-image, else the one
+   beside this skiffd (a build tree run without --image-helper).  */
+static const char *
+default_image_helper (char **buf)
+{
+  char self[PATH_MAX];
+  ssize_t n;
+  char *slash;
+
+  if (getenv ("SKIFF_IMAGE_HELPER"))
+    return getenv ("SKIFF_IMAGE_HELPER");
+  if (access (SKIFF_IMAGE_HELPER_PATH, X_OK) == 0)
+    return SKIFF_IMAGE_HELPER_PATH;
+  n = readlink ("/proc/self/exe", self, sizeof (self) - 1);
+  if (n <= 0)
+    return SKIFF_IMAGE_HELPER_PATH;
+  self[n] = '\0';
+  slash = strrchr (self, '/');
+  if (slash == NULL || asprintf (buf, "%.*s/skiff-image", (int) (slash - self), self) < 0)
+    {
+      *buf = NULL;
+      return SKIFF_IMAGE_HELPER_PATH;
+    }
+  return access (*buf, X_OK) == 0 ? *buf : SKIFF_IMAGE_HELPER_PATH;
 }
 
 /* Refuses to run beside a live daemon with the same pid file.  */
@@ -165,6 +197,7 @@ main (int argc, char **argv)
     OPT_LOG_LEVEL,
     OPT_SHIM,
     OPT_INIT,
+    OPT_IMAGE_HELPER,
     OPT_SECCOMP,
   };
   static const struct option opts[] = {
@@ -177,6 +210,7 @@ main (int argc, char **argv)
     { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
     { "shim", required_argument, NULL, OPT_SHIM },
     { "init-path", required_argument, NULL, OPT_INIT },
+    { "image-helper", required_argument, NULL, OPT_IMAGE_HELPER },
     { "seccomp-profile", required_argument, NULL, OPT_SECCOMP },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'v' },
@@ -187,6 +221,7 @@ main (int argc, char **argv)
   skiff_error_t err = NULL;
   bool config_given = false;
   cleanup_free char *pidfile = NULL;
+  cleanup_free char *image_helper = NULL;
   const char *host;
   int c, level;
 
@@ -219,6 +254,9 @@ main (int argc, char **argv)
           break;
         case OPT_INIT:
           d.opts.init_path = optarg;
+          break;
+        case OPT_IMAGE_HELPER:
+          d.opts.image_helper_path = optarg;
           break;
         case OPT_SECCOMP:
           d.opts.seccomp_profile = optarg;
@@ -255,6 +293,8 @@ main (int argc, char **argv)
     d.opts.shim_path = getenv ("SKIFF_SHIM") ? getenv ("SKIFF_SHIM") : SKIFF_SHIM_PATH;
   if (d.opts.init_path == NULL)
     d.opts.init_path = getenv ("SKIFF_INIT") ? getenv ("SKIFF_INIT") : SKIFF_INIT_PATH;
+  if (d.opts.image_helper_path == NULL)
+    d.opts.image_helper_path = default_image_helper (&image_helper);
   if (d.opts.seccomp_profile == NULL)
     d.opts.seccomp_profile = getenv ("SKIFF_SECCOMP_PROFILE") ? getenv ("SKIFF_SECCOMP_PROFILE") : SKIFF_SECCOMP_PATH;
   if (d.opts.pidfile == NULL)

@@ -289,7 +289,7 @@ pending_from_manifest (struct spool *sp, yajl_val m, size_t idx, struct store_pe
     return image_invalid (skiff_error_make (err, 0, "invalid archive: config `%s` not found", config_name));
   if (read_small (file, config_name, &config, &len, err) < 0)
     return -1;
-  ret = store_image_parse (config, len, &p->img, err);
+  ret = store_image_parse (config, len, NULL, &p->img, err);
   if (ret < 0)
     return ret;
   p->layer_tars = calloc (1, sizeof (char *));

@@ -19,21 +19,6 @@
 
 #define DOCKER_VERSION "20.10.24"
 
-struct image_changes
-{
-  char *user;
-  char **exposed; /* "80/tcp" */
-  char **env;     /* "K=V" */
-  char **cmd;
-  bool cmd_set;
-  char **volumes;
-  char *workdir;
-  char **entrypoint;
-  bool entrypoint_set;
-  char **onbuild;
-  char **labels; /* "K=V" */
-};
-
 static void
 changes_release (struct image_changes *c)
 {
@@ -301,88 +286,6 @@ apply_change (struct image_changes *c, const char *change, skiff_error_t *err)
   return image_invalid (skiff_error_make (err, 0, "%s is not a valid change command", instr));
 }
 
-static void
-gen_strv_or_null (yajl_gen g, const char *key, char **v, bool set)
-{
-  size_t i;
-  json_gen_str (g, key);
-  if (v == NULL && !set)
-    {
-      yajl_gen_null (g);
-      return;
-    }
-  yajl_gen_array_open (g);
-  for (i = 0; v && v[i]; i++)
-    json_gen_str (g, v[i]);
-  yajl_gen_array_close (g);
-}
-
-/* A set of strings as Docker's map[string]struct{}: {"80/tcp":{}}.  */
-static void
-gen_set (yajl_gen g, const char *key, char **v)
-{
-  size_t i;
-  json_gen_str (g, key);
-  yajl_gen_map_open (g);
-  for (i = 0; v[i]; i++)
-    {
-      json_gen_str (g, v[i]);
-      yajl_gen_map_open (g);
-      yajl_gen_map_close (g);
-    }
-  yajl_gen_map_close (g);
-}
-
-/* Docker's container.Config, in its field order; NULL changes give the
-   zero value.  */
-void
-store_gen_container_config (yajl_gen g, const struct image_changes *c)
-{
-  static const struct image_changes zero = { 0 };
-  size_t i;
-  if (c == NULL)
-    c = &zero;
-  yajl_gen_map_open (g);
-  json_gen_kv_str (g, "Hostname", "");
-  json_gen_kv_str (g, "Domainname", "");
-  json_gen_kv_str (g, "User", c->user ? c->user : "");
-  json_gen_kv_bool (g, "AttachStdin", false);
-  json_gen_kv_bool (g, "AttachStdout", false);
-  json_gen_kv_bool (g, "AttachStderr", false);
-  if (c->exposed && c->exposed[0])
-    gen_set (g, "ExposedPorts", c->exposed);
-  json_gen_kv_bool (g, "Tty", false);
-  json_gen_kv_bool (g, "OpenStdin", false);
-  json_gen_kv_bool (g, "StdinOnce", false);
-  gen_strv_or_null (g, "Env", c->env, false);
-  gen_strv_or_null (g, "Cmd", c->cmd, c->cmd_set);
-  json_gen_kv_str (g, "Image", "");
-  if (c->volumes && c->volumes[0])
-    gen_set (g, "Volumes", c->volumes);
-  else
-    {
-      json_gen_str (g, "Volumes");
-      yajl_gen_null (g);
-    }
-  json_gen_kv_str (g, "WorkingDir", c->workdir ? c->workdir : "");
-  gen_strv_or_null (g, "Entrypoint", c->entrypoint, c->entrypoint_set);
-  gen_strv_or_null (g, "OnBuild", c->onbuild, false);
-  json_gen_str (g, "Labels");
-  if (c->labels && c->labels[0])
-    {
-      yajl_gen_map_open (g);
-      for (i = 0; c->labels[i]; i++)
-        {
-          cleanup_free char *k = strndup (c->labels[i], strchr (c->labels[i], '=') - c->labels[i]);
-          json_gen_kv_str (g, k ? k : "", strchr (c->labels[i], '=') + 1);
-        }
-      yajl_gen_map_close (g);
-    }
-  else
-    yajl_gen_null (g);
-  yajl_gen_map_close (g);
-}
-
 static const char *
 go_arch (void)
 {
@@ -516,7 +419,7 @@ image_import (struct image_store *s, int fd, const char *repo_tag, const char *c
   config = build_config (&c, diff_id, message && *message ? message : "Imported from -");
   if (config == NULL)
     return skiff_error_make (err, ENOMEM, "import");
-  ret = store_image_parse (config, strlen (config), &p.img, err);
+  ret = store_image_parse (config, strlen (config), NULL, &p.img, err);
   if (ret < 0)
     return ret;
   p.layer_tars = calloc (1, sizeof (char *));

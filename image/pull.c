@@ -610,7 +610,7 @@ get_config (struct pull *pl, struct registry_client *c, const struct manifest *m
     return -1;
   if (strcmp (got, m->config.digest) != 0)
     return skiff_error_make (err, 0, "image config verification failed for digest %s", m->config.digest);
-  ret = store_image_parse (r.body, r.len, &pl->p.img, err);
+  ret = store_image_parse (r.body, r.len, NULL, &pl->p.img, err);
   if (ret < 0)
     return IMAGE_ERR;
   if (pl->p.img.n_layers != m->n_layers)

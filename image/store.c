@@ -1,5 +1,5 @@
-/* The image store's metadata: opening, image configs, the tag table
-   (repositories.json) and name resolution.  */
+/* The image store's metadata: opening, the lock, image configs, the tag
+   table (repositories.json) and name resolution.  */
 #include "store_internal.h"
 #include "cleanup.h"
 #include "fs.h"
@@ -9,11 +9,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
+#include <inttypes.h>
+#include <sha2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,7 +74,9 @@ store_path (struct image_store *s, const char *fmt, ...)
 int
 store_make_staging (struct image_store *s, const char *prefix, char **dir, skiff_error_t *err)
 {
-  char *d = store_path (s, "tmp/%s-XXXXXX", prefix);
+  char *d = NULL;
+  if (asprintf (&d, "%s/%s-XXXXXX", s->staging, prefix) < 0)
+    d = NULL;
   if (d == NULL)
     return skiff_error_make (err, ENOMEM, "staging directory");
   if (mkdtemp (d) == NULL)
@@ -98,62 +102,12 @@ store_cleanup_staging (char **dir)
   free (*dir);
 }
 
-static void
-hex_encode (const unsigned char *in, size_t n, char *out)
-{
-  size_t i;
-  for (i = 0; i < n; i++)
-    sprintf (out + 2 * i, "%02x", in[i]);
-  out[2 * n] = '\0';
-}
-
 int
 store_sha256_hex (const void *data, size_t len, char out[65], skiff_error_t *err)
 {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int mdlen = 0;
-  if (EVP_Digest (data, len, md, &mdlen, EVP_sha256 (), NULL) != 1 || mdlen != 32)
-    return skiff_error_make (err, 0, "sha256 failed");
-  hex_encode (md, mdlen, out);
+  if (SHA256Data (data, len, out) == NULL)
+    return skiff_error_make (err, ENOMEM, "sha256");
   return 0;
-}
-
-int
-store_sha256_file (const char *path, char out[IMAGE_ID_LEN + 1], skiff_error_t *err)
-{
-  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
-  EVP_MD_CTX *md = EVP_MD_CTX_new ();
-  unsigned char buf[65536], digest[EVP_MAX_MD_SIZE];
-  unsigned int dlen = 0;
-  ssize_t n;
-  int ret = -1;
-
-  if (fd < 0 || md == NULL || EVP_DigestInit_ex (md, EVP_sha256 (), NULL) != 1)
-    {
-      skiff_error_make (err, fd < 0 ? errno : ENOMEM, "hash `%s`", path);
-      goto out;
-    }
-  while ((n = read (fd, buf, sizeof (buf))) != 0)
-    {
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0 || EVP_DigestUpdate (md, buf, n) != 1)
-        {
-          skiff_error_make (err, errno, "hash `%s`", path);
-          goto out;
-        }
-    }
-  if (EVP_DigestFinal_ex (md, digest, &dlen) != 1)
-    {
-      skiff_error_make (err, 0, "hash `%s`", path);
-      goto out;
-    }
-  memcpy (out, "sha256:", 7);
-  hex_encode (digest, dlen, out + 7);
-  ret = 0;
-out:
-  EVP_MD_CTX_free (md);
-  return ret;
 }
 
 void
@@ -183,16 +137,21 @@ store_pending_clear (struct store_pending *p)
 }
 
 int
-store_image_parse (const char *config, size_t len, struct store_image *img, skiff_error_t *err)
+store_image_parse (const char *config, size_t len, const char *id, struct store_image *img, skiff_error_t *err)
 {
   yajl_val rootfs, diff_ids;
   char hex[65];
   size_t i;
 
   memset (img, 0, sizeof (*img));
-  if (store_sha256_hex (config, len, hex, err) < 0)
-    return -1;
-  snprintf (img->id, sizeof (img->id), "sha256:%s", hex);
+  if (id)
+    snprintf (img->id, sizeof (img->id), "%s", id);
+  else
+    {
+      if (store_sha256_hex (config, len, hex, err) < 0)
+        return -1;
+      snprintf (img->id, sizeof (img->id), "sha256:%s", hex);
+    }
   img->config = strndup (config, len);
   if (img->config == NULL)
     return skiff_error_make (err, ENOMEM, "image config");
@@ -262,7 +221,7 @@ store_image_read_locked (struct image_store *s, const char *id, struct store_ima
         }
       return -1;
     }
-  if (store_image_parse (text, len, img, err) < 0)
+  if (store_image_parse (text, len, id, img, err) < 0)
     return skiff_error_wrap (err, "image `%s`", id);
   return 0;
 }
@@ -294,6 +253,71 @@ store_list_ids_locked (struct image_store *s, char ***ids, skiff_error_t *err)
     }
   *ids = steal_pointer (&out);
   return 0;
+}
+
+/* ---- the lock ---- */
+
+#define GENERATION_LEN 21 /* 20 digits and a newline */
+
+static uint64_t
+disk_generation (struct image_store *s)
+{
+  char buf[GENERATION_LEN + 1];
+  ssize_t n = pread (s->lock_fd, buf, GENERATION_LEN, 0);
+  if (n <= 0)
+    return 0;
+  buf[n] = '\0';
+  return strtoull (buf, NULL, 10);
+}
+
+static int
+bump_generation_locked (struct image_store *s, skiff_error_t *err)
+{
+  char buf[GENERATION_LEN + 1];
+  uint64_t g = disk_generation (s) + 1;
+
+  snprintf (buf, sizeof (buf), "%020" PRIu64 "\n", g);
+  if (pwrite (s->lock_fd, buf, GENERATION_LEN, 0) != GENERATION_LEN)
+    return skiff_error_make (err, errno, "write `%s/lock`", s->dir);
+  s->generation = g;
+  return 0;
+}
+
+void
+store_lock (struct image_store *s)
+{
+  skiff_error_t err = NULL;
+
+  pthread_mutex_lock (&s->lock);
+  while (flock (s->lock_fd, LOCK_EX) < 0)
+    if (errno != EINTR)
+      {
+        /* Only EBADF, EINVAL or ENOLCK: a bug or a kernel without locks.  */
+        log_error ("lock `%s/lock`: %s", s->dir, strerror (errno));
+        break;
+      }
+  if (disk_generation (s) != s->generation && store_load_tags_locked (s, &err) < 0)
+    {
+      log_error ("reload the image tags: %s", err->msg);
+      skiff_error_release (&err);
+    }
+}
+
+int
+image_store_reload (struct image_store *s, skiff_error_t *err)
+{
+  store_scoped_lock (s);
+  /* store_lock reloads and only logs a failure: report it here.  */
+  if (disk_generation (s) != s->generation)
+    return store_load_tags_locked (s, err);
+  return 0;
+}
+
+void
+store_unlock (struct image_store *s)
+{
+  flock (s->lock_fd, LOCK_UN);
+  pthread_mutex_unlock (&s->lock);
 }
 
 /* ---- tags ---- */
@@ -402,6 +426,7 @@ store_load_tags_locked (struct image_store *s, skiff_error_t *err)
 
   if (path == NULL)
     return skiff_error_make (err, ENOMEM, "load tags");
+  s->generation = disk_generation (s);
   tags_free (s->tags, s->n_tags);
   s->tags = NULL;
   s->n_tags = 0;
@@ -483,7 +508,9 @@ store_save_tags_locked (struct image_store *s, skiff_error_t *err)
   text = json_gen_steal (g, &len);
   if (text == NULL)
     return skiff_error_make (err, ENOMEM, "save tags");
-  if (fs_write_file_atomic (path, text, len, 0600, err) < 0)
+  /* The generation first: a crash in between costs another process a
+     reload, never a stale table.  */
+  if (bump_generation_locked (s, err) < 0 || fs_write_file_atomic (path, text, len, 0600, err) < 0)
     {
       skiff_error_t ignored = NULL;
       /* Memory must not claim what the disk does not hold.  */
@@ -601,17 +628,18 @@ image_resolve (struct image_store *s, const char *name_or_id, char **image_id, s
 
 /* ---- open ---- */
 
-int
-image_store_open (const char *root, struct image_store **out, skiff_error_t *err)
+static int
+store_new (const char *root, struct image_store **out, skiff_error_t *err)
 {
   static const char *const subdirs[] = { "layers", "configs", "metadata", "distribution", "tmp" };
   struct image_store *s = calloc (1, sizeof (*s));
-  cleanup_free char *tmp = NULL;
+  cleanup_free char *lock = NULL;
   size_t i;
 
   if (s == NULL)
     return skiff_error_make (err, ENOMEM, "open image store");
   pthread_mutex_init (&s->lock, NULL);
+  s->lock_fd = -1;
   s->root = strdup (root);
   if (s->root == NULL || asprintf (&s->dir, "%s/image", root) < 0)
     {
@@ -628,16 +656,115 @@ image_store_open (const char *root, struct image_store **out, skiff_error_t *err
           return p ? -1 : skiff_error_make (err, ENOMEM, "open image store");
         }
     }
-  /* Staging of interrupted loads and deleted layers being removed.  */
-  tmp = store_path (s, "tmp");
-  if (tmp == NULL || fs_remove_tree (tmp, err) < 0 || fs_mkdir_p (tmp, 0700, err) < 0 || store_load_tags_locked (s, err) < 0
-      || store_gc_layers_locked (s, NULL, NULL, err) < 0)
+  lock = store_path (s, "lock");
+  if (lock == NULL)
     {
       image_store_free (s);
-      return tmp ? -1 : skiff_error_make (err, ENOMEM, "open image store");
+      return skiff_error_make (err, ENOMEM, "open image store");
+    }
+  s->lock_fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (s->lock_fd < 0)
+    {
+      int saved = errno;
+      image_store_free (s);
+      return skiff_error_make (err, saved, "open `%s`", lock);
     }
   *out = s;
   return 0;
+}
+
+int
+image_store_open (const char *root, struct image_store **out, skiff_error_t *err)
+{
+  struct image_store *s = NULL;
+  int ret;
+
+  if (store_new (root, &s, err) < 0)
+    return -1;
+  s->staging = store_path (s, "tmp");
+  if (s->staging == NULL)
+    {
+      image_store_free (s);
+      return skiff_error_make (err, ENOMEM, "open image store");
+    }
+  {
+    store_scoped_lock (s);
+    /* Staging of interrupted operations, of deleted layers being removed,
+       and the layers of a commit that died before its config.  */
+    ret = fs_remove_tree (s->staging, err);
+    if (ret == 0)
+      ret = fs_mkdir_p (s->staging, 0700, err);
+    if (ret == 0)
+      ret = store_load_tags_locked (s, err);
+    if (ret == 0)
+      ret = store_gc_layers_locked (s, NULL, NULL, err);
+  }
+  if (ret < 0)
+    {
+      image_store_free (s);
+      return -1;
+    }
+  *out = s;
+  return 0;
+}
+
+static bool
+staging_name_ok (const char *name)
+{
+  return *name && strchr (name, '/') == NULL && strcmp (name, ".") != 0 && strcmp (name, "..") != 0
+         && strcmp (name, "blobs") != 0;
+}
+
+int
+image_store_join (const char *root, const char *name, struct image_store **out, skiff_error_t *err)
+{
+  struct image_store *s = NULL;
+  int ret;
+
+  if (!staging_name_ok (name))
+    return skiff_error_make (err, EINVAL, "invalid staging name `%s`", name);
+  if (store_new (root, &s, err) < 0)
+    return -1;
+  s->joined = true;
+  s->staging = store_path (s, "tmp/%s", name);
+  if (s->staging == NULL)
+    {
+      image_store_free (s);
+      return skiff_error_make (err, ENOMEM, "open image store");
+    }
+  /* A directory left under this name by a dead process goes first.  */
+  if (fs_remove_tree (s->staging, err) < 0 || mkdir (s->staging, 0700) < 0)
+    {
+      if (*err == NULL)
+        skiff_error_make (err, errno, "mkdir `%s`", s->staging);
+      free (steal_pointer (&s->staging));
+      image_store_free (s);
+      return -1;
+    }
+  {
+    store_scoped_lock (s);
+    ret = store_load_tags_locked (s, err);
+  }
+  if (ret < 0)
+    {
+      image_store_free (s);
+      return -1;
+    }
+  *out = s;
+  return 0;
+}
+
+int
+image_store_remove_staging (struct image_store *s, const char *name, skiff_error_t *err)
+{
+  cleanup_free char *dir = NULL;
+
+  if (!staging_name_ok (name))
+    return skiff_error_make (err, EINVAL, "invalid staging name `%s`", name);
+  dir = store_path (s, "tmp/%s", name);
+  if (dir == NULL)
+    return skiff_error_make (err, ENOMEM, "remove staging");
+  return fs_remove_tree (dir, err);
 }
 
 void
@@ -645,9 +772,21 @@ image_store_free (struct image_store *s)
 {
   if (s == NULL)
     return;
+  if (s->joined && s->staging)
+    {
+      skiff_error_t ignored = NULL;
+      if (fs_remove_tree (s->staging, &ignored) < 0)
+        {
+          log_warning ("remove `%s`: %s", s->staging, ignored->msg);
+          skiff_error_release (&ignored);
+        }
+    }
   tags_free (s->tags, s->n_tags);
   pthread_mutex_destroy (&s->lock);
+  if (s->lock_fd >= 0)
+    close (s->lock_fd);
   free (s->root);
   free (s->dir);
+  free (s->staging);
   free (s);
 }

@@ -7,13 +7,21 @@
      image/configs/<hex>.json          image config blob; <hex> = sha256 = image id
      image/metadata/<hex>.json         {"LastTagTime": RFC3339}
      image/repositories.json           {"Repositories":{"alpine":{"alpine:latest":"sha256:..."}}}
+     image/lock                        flock'd by whoever changes the store;
+                                       holds the tags' generation number
      image/tmp/                        staging; emptied at open
+     image/tmp/<name>/                 staging of a process that joined
    and `--root`/overlay/<container>/{upper,work,merged} for container rootfs.
 
    Every call blocks (the daemon runs them in libuv's thread pool) and may
-   run concurrently with any other: one mutex guards the metadata, slow work
-   (spooling, hashing, unpacking) happens outside it in private staging
-   directories that are renamed into place.
+   run concurrently with any other, in this process or in another that
+   joined the store (skiff-image, which runs pulls, pushes, loads, saves
+   and imports for skiffd): a mutex and an flock on image/lock guard the
+   metadata; slow work (spooling, hashing, unpacking) happens outside them
+   in private staging directories that are renamed into place, so that a
+   process killed at any point leaves no half image under a name.  The tag
+   table is cached in memory and reloaded whenever another process changed
+   it.
 
    Errors follow skiff's convention (negative return, *err filled); the
    return value tells the daemon which HTTP status to use.  */
@@ -39,6 +47,19 @@ struct image_store;
    leftovers of interrupted operations.  */
 int image_store_open (const char *root, struct image_store **out, skiff_error_t *err);
 void image_store_free (struct image_store *s);
+
+/* Opens the store of root for a second process (skiff-image) while its
+   owner (skiffd) has it open: no recovery, and staging in a directory of
+   its own, image/tmp/<name>, removed by image_store_free.  */
+int image_store_join (const char *root, const char *name, struct image_store **out, skiff_error_t *err);
+
+/* Reloads what the store caches (the tag table) when another process
+   changed it since; every call of this API does so too.  */
+int image_store_reload (struct image_store *s, skiff_error_t *err);
+
+/* For the owner, once a joined process is gone (it may have been
+   killed): removes its staging directory image/tmp/<name>.  */
+int image_store_remove_staging (struct image_store *s, const char *name, skiff_error_t *err);
 
 static inline void
 cleanup_image_storep (struct image_store **s)

@@ -19,9 +19,20 @@ struct store_tag
 
 struct image_store
 {
-  pthread_mutex_t lock; /* guards tags and every change under dir */
-  char *root;           /* the daemon's --root */
-  char *dir;            /* root/image */
+  /* The store's lock is both: `lock` between the threads of a process,
+     an flock on lock_fd (image/lock) between processes (skiffd and
+     skiff-image).  It guards tags and every change under dir.  */
+  pthread_mutex_t lock;
+  int lock_fd;
+  /* image/lock holds a generation number that every change of
+     repositories.json increments; tags are reloaded when the lock finds
+     a number other than the one they were read at.  */
+  uint64_t generation;
+  char *root;    /* the daemon's --root */
+  char *dir;     /* root/image */
+  char *staging; /* where store_make_staging creates: dir/tmp or, for a
+                    process that joined the store, a directory of its own */
+  bool joined;   /* image_store_join: no recovery; staging removed at free */
   struct store_tag *tags;
   size_t n_tags;
 };
@@ -54,35 +65,40 @@ image_invalid (int ret)
   return IMAGE_ERR_INVALID;
 }
 
+/* Takes both locks (blocking) and reloads the tags when another process
+   changed them; store_unlock releases both.  */
+void store_lock (struct image_store *s);
+void store_unlock (struct image_store *s);
+
 static inline void
-cleanup_unlockp (pthread_mutex_t **m)
+cleanup_store_unlockp (struct image_store **s)
 {
-  if (*m)
-    pthread_mutex_unlock (*m);
+  if (*s)
+    store_unlock (*s);
 }
 /* Locks s for the scope: `store_scoped_lock (s);`.  */
 #define store_scoped_lock(s)                                                                                           \
-  __attribute__ ((cleanup (cleanup_unlockp))) pthread_mutex_t *_store_lock_ = &(s)->lock;                              \
-  pthread_mutex_lock (_store_lock_)
+  __attribute__ ((cleanup (cleanup_store_unlockp))) struct image_store *_store_lock_ = (s);                            \
+  store_lock (_store_lock_)
 
 /* "<s->dir>/<formatted>", malloc'd; NULL on ENOMEM.  */
 char *store_path (struct image_store *s, const char *fmt, ...) SKIFF_PRINTF (2, 3);
 
-/* mkdtemp under image/tmp.  */
+/* mkdtemp under the store's staging directory (image/tmp, or the
+   joined process's own).  */
 int store_make_staging (struct image_store *s, const char *prefix, char **dir, skiff_error_t *err);
 
 /* Removes and frees a staging directory when it leaves scope.  */
 void store_cleanup_staging (char **dir);
 #define cleanup_staging __attribute__ ((cleanup (store_cleanup_staging)))
 
-/* out: 64 hex digits + NUL.  */
+/* sha256 of small data (configs, manifests, chain ids) with libmd, which
+   skiffd can link without libcrypto.  out: 64 hex digits + NUL.  */
 int store_sha256_hex (const void *data, size_t len, char out[65], skiff_error_t *err);
 
-/* "sha256:<hex>" of the bytes of a file.  */
-int store_sha256_file (const char *path, char out[IMAGE_ID_LEN + 1], skiff_error_t *err);
-
-/* Parses a config blob and derives the layer ids.  id is computed.  */
-int store_image_parse (const char *config, size_t len, struct store_image *img, skiff_error_t *err);
+/* Parses a config blob and derives the layer ids.  id is the image id
+   when known (the name of the stored file), NULL to compute it.  */
+int store_image_parse (const char *config, size_t len, const char *id, struct store_image *img, skiff_error_t *err);
 void store_image_clear (struct store_image *img);
 void store_pending_clear (struct store_pending *p);
 
@@ -124,13 +140,33 @@ int store_stage_layers (struct image_store *s, const char *staging, struct store
    nothing.  loaded (may be NULL) receives Docker's "Loaded image" lines.  */
 int store_commit_locked (struct image_store *s, struct store_pending *p, size_t n, char ***loaded, skiff_error_t *err);
 
+/* Moves layers/<chain> aside into staging and deletes it there, so that
+   a crash never leaves a half-deleted layer under its name.  */
+int store_delete_layer_locked (struct image_store *s, const char *chain_id, skiff_error_t *err);
+
 /* Deletes layers/<chain> of chain ids no image and no container rootfs
    uses; appends their chain ids to *deleted when not NULL.  */
 int store_gc_layers_locked (struct image_store *s, char **candidates, char ***deleted, skiff_error_t *err);
 
-/* Docker's container.Config object from import changes (import.c); NULL
-   gives the zero value Docker prints for a missing ContainerConfig.  */
-struct image_changes;
+/* What `docker import --change` sets (import.c).  */
+struct image_changes
+{
+  char *user;
+  char **exposed; /* "80/tcp" */
+  char **env;     /* "K=V" */
+  char **cmd;
+  bool cmd_set;
+  char **volumes;
+  char *workdir;
+  char **entrypoint;
+  bool entrypoint_set;
+  char **onbuild;
+  char **labels; /* "K=V" */
+};
+
+/* Docker's container.Config object from import changes
+   (container_config.c); NULL gives the zero value Docker prints for a
+   missing ContainerConfig.  */
 void store_gen_container_config (yajl_gen g, const struct image_changes *c);
 
 /* strv helpers.  */

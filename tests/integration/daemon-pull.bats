@@ -112,3 +112,32 @@ teardown() {
   [ "$status" -eq 1 ]
   [[ "$output" == *"invalid platform \"nonsense\""* ]]
 }
+
+@test "skiff-image killed in the middle of a pull: that pull fails with a clear error, nothing half is stored, the same pull then works" {
+  local big=$BATS_TEST_TMPDIR/big out=$BATS_TEST_TMPDIR/pull curl_pid pid
+  image_with_blob bigpull:1 4 "$big"
+  in_host bash "$SKIFF_LIB_DIR/registry.bash" push-archive "127.0.0.1:$R_PORT" "$big/image.tar" library/bigpull:1 >/dev/null
+  # A slow registry: this test-bed host's loopback at 4 Mbit/s.
+  in_host tc qdisc add dev lo root tbf rate 4mbit burst 256kb latency 2s
+  curl -sS --unix-socket "$D_SOCK" -X POST "http://x/images/create?fromImage=bigpull&tag=1" >"$out" 2>&1 &
+  curl_pid=$!
+  poll_until 30 grep -q '"status":"Downloading","progressDetail":{"current":[1-9]' "$out" || { cat "$out" "$D_LOG" | tail -40; false; }
+  pid=$(daemon_helper_pids)
+  [ -n "$pid" ]
+  kill -KILL "$pid"
+  wait "$curl_pid"
+  in_host tc qdisc del dev lo root
+  run cat "$out"
+  [[ "$output" == *'"errorDetail":{"message":"pull failed: skiff-image was killed by signal 9 (Killed)"}'* ]]
+  run skiff images --format '{{.Repository}}'
+  [[ "$output" != *bigpull* ]]
+  poll_until 20 test ! -e "$D_ROOT/image/tmp/skiff-image-$pid"
+  # Only the partial download is kept, for the next pull to resume.
+  [ "$(ls -A "$D_ROOT/image/tmp")" = blobs ]
+  run skiff pull bigpull:1
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Status: Downloaded newer image for bigpull:1"* ]]
+  run skiff run --rm --network none bigpull:1 stat -c %s /blob
+  [ "$output" = $((4 << 20)) ]
+  skiff rmi bigpull:1 >/dev/null
+}

@@ -8,7 +8,7 @@
 # Load after helpers:   load ../lib/helpers
 #                       load ../lib/daemon
 # Environment (set by `make check`): SKIFFD, SKIFF, SKIFF_SHIM, SKIFF_INIT,
-# SKIFF_SECCOMP_PROFILE.
+# SKIFF_IMAGE_HELPER, SKIFF_SECCOMP_PROFILE.
 #
 # The current daemon is described by D_DIR (its files: root, run,
 # skiff.sock, skiffd.log, skiffd.pid, daemon.json), D_NETNS (its network
@@ -19,7 +19,8 @@
 # daemon_stop, daemon_kill9, daemon_cleanup, daemon_remove_containers and
 # daemon_remove_networks (a test's teardown), skiff (the CLI on this daemon),
 # api (curl on the socket), import_alpine, in_host (a command in the
-# daemon's network namespace).
+# daemon's network namespace), daemon_helper_pids (its running skiff-image
+# processes), image_with_blob.
 
 _find_built() {
   local var=$1 name=$2
@@ -33,7 +34,7 @@ _find_built() {
 # daemon_prepare: the programs every daemon of this file needs.
 daemon_prepare() {
   _find_built SKIFFD skiffd && _find_built SKIFF skiff && _find_built SKIFF_SHIM skiff-shim &&
-    _find_built SKIFF_INIT skiff-init || return 1
+    _find_built SKIFF_INIT skiff-init && _find_built SKIFF_IMAGE_HELPER skiff-image || return 1
   : "${SKIFF_SECCOMP_PROFILE:=$SKIFF_LIB_DIR/../../data/seccomp-default.json}"
   export SKIFF_SECCOMP_PROFILE
   command -v curl >/dev/null || { fail "curl is needed (apt-get install curl)"; return 1; }
@@ -82,7 +83,7 @@ daemon_start() {
   [ -z "${D_HOSTNAME:-}" ] || uts=(unshare --uts -- sh -c 'hostname "$0" && exec "$@"' "$D_HOSTNAME")
   nsenter --net="/run/netns/$D_NETNS" "${uts[@]}" "$SKIFFD" -H "unix://$D_SOCK" --root "$D_ROOT" --exec-root "$D_EXEC" \
     --pidfile "$D_DIR/skiffd.pid" --config-file "$D_DIR/daemon.json" --log-level debug --shim "$SKIFF_SHIM" \
-    --init-path "$SKIFF_INIT" --seccomp-profile "$SKIFF_SECCOMP_PROFILE" >>"$D_LOG" 2>&1 3>&- &
+    --init-path "$SKIFF_INIT" --image-helper "$SKIFF_IMAGE_HELPER" --seccomp-profile "$SKIFF_SECCOMP_PROFILE" >>"$D_LOG" 2>&1 3>&- &
   D_PID=$!
   disown "$D_PID" 2>/dev/null || true # no job-control noise when it is killed
   export D_PID
@@ -191,3 +192,19 @@ wait_ctr_status() { wait_for _ctr_status_is "$1" "$2"; }
 
 # A command in the test-bed host's network namespace.
 in_host() { nsenter --net="/run/netns/$D_NETNS" "$@"; }
+
+# The skiff-image children of the daemon (by parent pid, never by name).
+daemon_helper_pids() { ps -o pid=,comm= --ppid "$(_daemon_pid)" | awk '$2 == "skiff-image" { print $1 }'; }
+
+# image_with_blob NAME MIB DIR: an image NAME (the alpine rootfs and a /blob
+# of MIB MiB of random bytes), saved to DIR/image.tar and removed again.
+image_with_blob() {
+  local name=$1 mib=$2 dir=$3
+  mkdir -p "$dir/rootfs"
+  cp -a "$SKIFF_TEST_TMP/rootfs/." "$dir/rootfs/"
+  head -c $((mib << 20)) /dev/urandom >"$dir/rootfs/blob"
+  tar -C "$dir/rootfs" -cf "$dir/rootfs.tar" . &&
+    skiff import "$dir/rootfs.tar" "$name" >/dev/null &&
+    skiff save -o "$dir/image.tar" "$name" &&
+    skiff rmi "$name" >/dev/null
+}

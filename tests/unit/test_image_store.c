@@ -7,6 +7,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 
 #include "fs.h"
@@ -235,10 +239,10 @@ chain_ids_of (struct fixture *f, const char *id, char ***chains)
 {
   struct store_image img = { 0 };
   skiff_error_t err = NULL;
-  pthread_mutex_lock (&f->s->lock);
+  store_lock (f->s);
   if (store_image_read_locked (f->s, id, &img, &err) < 0)
     fail_msg ("%s", err->msg);
-  pthread_mutex_unlock (&f->s->lock);
+  store_unlock (f->s);
   *chains = steal_pointer (&img.chain_ids);
   store_image_clear (&img);
 }
@@ -864,6 +868,163 @@ test_concurrent_loads (void **state)
   assert_int_equal (count_dir (f, "tmp"), 0);
 }
 
+/* ---- a second process on the store (skiff-image beside skiffd) ---- */
+
+/* Runs fn in a child process that joined the store as `name`; returns
+   its wait status.  The child reports through its exit status only.  */
+static int
+in_joined_child (struct fixture *f, const char *name, int (*fn) (struct image_store *s, void *arg), void *arg,
+                 bool keep_open)
+{
+  int status = 0;
+  pid_t pid = fork ();
+
+  assert_true (pid >= 0);
+  if (pid == 0)
+    {
+      struct image_store *s = NULL;
+      skiff_error_t err = NULL;
+      int ret;
+      if (image_store_join (f->root, name, &s, &err) < 0)
+        _exit (10);
+      ret = fn (s, arg);
+      if (!keep_open)
+        image_store_free (s);
+      _exit (ret < 0 ? 11 : 0);
+    }
+  assert_int_equal (waitpid (pid, &status, 0), pid);
+  return status;
+}
+
+static int
+child_load (struct image_store *s, void *arg)
+{
+  cleanup_close int fd = open (arg, O_RDONLY | O_CLOEXEC);
+  cleanup_strv char **lines = NULL;
+  skiff_error_t err = NULL;
+  return fd < 0 ? -1 : image_load (s, fd, &lines, &err);
+}
+
+/* What a joined process commits is seen by the owner at its next call:
+   the tag table is reloaded because the generation in image/lock moved.  */
+static void
+test_joined_process_commits (void **state)
+{
+  struct fixture *f = *state;
+  cleanup_free char *l1 = layer_base (f);
+  struct spec img = { "[\"joined:1\"]", { l1, NULL }, "/j" };
+  cleanup_free char *ar = make_archive (f, "j.tar", false, false, &img, 1);
+  cleanup_free char *id = NULL;
+  cleanup_free char *list = NULL;
+  cleanup_json yajl_val v = NULL;
+  skiff_error_t err = NULL;
+
+  /* The owner's table is loaded (and empty) before the child runs.  */
+  assert_int_equal (image_list_json (f->s, false, &list, &err), 0);
+  v = tu_parse (list);
+  assert_int_equal (v->u.array.len, 0);
+  assert_int_equal (in_joined_child (f, "loader", child_load, ar, false), 0);
+  id = resolve (f, "joined:1");
+  assert_string_equal (id, img.id);
+  /* The child's staging directory went with it.  */
+  assert_int_equal (count_dir (f, "tmp"), 0);
+  /* And the owner's own change is seen by a joined process in turn.  */
+  assert_int_equal (image_tag (f->s, "joined:1", "joined:2", &err), 0);
+  {
+    struct image_store *s = NULL;
+    cleanup_free char *id2 = NULL;
+    assert_int_equal (image_store_join (f->root, "reader", &s, &err), 0);
+    assert_int_equal (image_resolve (s, "joined:2", &id2, &err), 0);
+    assert_string_equal (id2, img.id);
+    image_store_free (s);
+  }
+}
+
+static int
+child_stage_and_die (struct image_store *s, void *arg)
+{
+  cleanup_free char *dir = NULL;
+  skiff_error_t err = NULL;
+  /* Half of an operation: a staging directory with something in it.  */
+  if (store_make_staging (s, "load", &dir, &err) < 0 || fs_write_file_atomic (tu_at (dir, "half"), "x", 1, 0600, &err) < 0)
+    return -1;
+  raise (SIGKILL);
+  return 0;
+}
+
+/* A joined process killed in the middle leaves only its staging
+   directory, which the owner removes; no tag, config or layer changed.  */
+static void
+test_joined_process_killed (void **state)
+{
+  struct fixture *f = *state;
+  int status = in_joined_child (f, "killed", child_stage_and_die, NULL, true);
+  skiff_error_t err = NULL;
+
+  assert_true (WIFSIGNALED (status));
+  assert_int_equal (count_dir (f, "tmp"), 1);
+  assert_int_equal (image_store_remove_staging (f->s, "killed", &err), 0);
+  assert_int_equal (count_dir (f, "tmp"), 0);
+  assert_int_equal (count_dir (f, "configs"), 0);
+  assert_int_equal (count_dir (f, "layers"), 0);
+  /* Names that would leave image/tmp are refused.  */
+  assert_int_equal (image_store_remove_staging (f->s, "../layers", &err), -1);
+  skiff_error_release (&err);
+}
+
+struct lock_pipes
+{
+  int locked[2], release[2];
+};
+
+static int
+child_hold_lock (struct image_store *s, void *arg)
+{
+  struct lock_pipes *p = arg;
+  char c;
+  store_lock (s);
+  if (write (p->locked[1], "L", 1) != 1 || read (p->release[0], &c, 1) != 1)
+    return -1;
+  store_unlock (s);
+  return 0;
+}
+
+/* store_lock excludes other processes: an flock on image/lock.  */
+static void
+test_lock_across_processes (void **state)
+{
+  struct fixture *f = *state;
+  struct lock_pipes p;
+  cleanup_close int fd = -1;
+  int status = 0;
+  pid_t pid;
+  char c;
+
+  assert_int_equal (pipe (p.locked), 0);
+  assert_int_equal (pipe (p.release), 0);
+  pid = fork ();
+  assert_true (pid >= 0);
+  if (pid == 0)
+    {
+      struct image_store *s = NULL;
+      skiff_error_t err = NULL;
+      _exit (image_store_join (f->root, "locker", &s, &err) < 0 || child_hold_lock (s, &p) < 0 ? 1 : 0);
+    }
+  assert_int_equal (read (p.locked[0], &c, 1), 1);
+  fd = open (tu_at (f->root, "image/lock"), O_RDWR | O_CLOEXEC);
+  assert_true (fd >= 0);
+  assert_int_equal (flock (fd, LOCK_EX | LOCK_NB), -1);
+  assert_int_equal (errno, EWOULDBLOCK);
+  assert_int_equal (write (p.release[1], "R", 1), 1);
+  assert_int_equal (waitpid (pid, &status, 0), pid);
+  assert_int_equal (status, 0);
+  assert_int_equal (flock (fd, LOCK_EX | LOCK_NB), 0);
+  close (p.locked[0]);
+  close (p.locked[1]);
+  close (p.release[0]);
+  close (p.release[1]);
+}
+
 /* Digest references (RepoDigests, set by pulls and pushes): rmi of one
    untags it alone; rmi of the last tag of a repository also drops that
    repository's digest references, as Docker's ImageDelete does, so that
@@ -952,6 +1113,9 @@ main (void)
     cmocka_unit_test_setup_teardown (test_save_load_roundtrip, setup, teardown),
     cmocka_unit_test_setup_teardown (test_reopen_and_gc, setup, teardown),
     cmocka_unit_test_setup_teardown (test_concurrent_loads, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_joined_process_commits, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_joined_process_killed, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_lock_across_processes, setup, teardown),
   };
   if (geteuid () != 0)
     {

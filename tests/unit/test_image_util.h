@@ -16,6 +16,7 @@
 
 #include "cleanup.h"
 #include "json.h"
+#include "layer_unpack.h"
 #include "store_internal.h"
 
 static __attribute__ ((unused)) char *
@@ -157,7 +158,7 @@ static __attribute__ ((unused)) void
 tu_diff_id (const char *path, char out[IMAGE_ID_LEN + 1])
 {
   skiff_error_t err = NULL;
-  if (store_sha256_file (path, out, &err) < 0)
+  if (layer_diff_id (path, out, &err) < 0)
     fail_msg ("hash %s: %s", path, err->msg);
 }
 
