@@ -1,11 +1,9 @@
 #!/bin/sh
 # skiff's main job on this machine, from a fresh Debian 12: install the
-# dependencies, build, run a container from a locally built busybox bundle
-# with skiff-runtime, then the tutorial's single-host steps through skiffd
-# (with --network none until the bridge network exists).
+# dependencies, build, and run the seed tutorial with skiff on a local
+# test bed of three hosts (scripts/demo-tutorial says which parts run).
 set -eu
 top=$(cd "$(dirname "$0")" && pwd)
 "$top/scripts/install-deps" test
 "$top/scripts/build"
-"$top/scripts/demo-runtime" "$top/build/skiff-runtime"
-exec "$top/scripts/demo-daemon" "$top/build"
+exec "$top/scripts/demo-tutorial" "$top/build"

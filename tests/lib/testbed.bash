@@ -32,7 +32,7 @@
 # host 1 is current after setup.  tb_dns_mark / tb_dns_seen tell what the
 # outside's DNS server was asked.
 #
-# As a command (SKIFFD, SKIFF, SKIFF_SHIM, SKIFF_INIT and SKIFF_RUNTIME set,
+# As a command (SKIFFD, SKIFF, SKIFF_SHIM, SKIFF_INIT, SKIFF_IMAGE_HELPER and SKIFF_RUNTIME set,
 # or --build DIR):
 #   testbed.bash up [--build DIR] N   -> prints TB_DIR; hostI's socket is
 #                                        TB_DIR/hI/skiff.sock
@@ -230,8 +230,8 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   if [ "${1:-}" = --build ]; then
     b=$(cd "${2:?--build wants a directory}" && pwd) || exit 1
     SKIFFD=$b/skiffd SKIFF=$b/skiff SKIFF_SHIM=$b/skiff-shim SKIFF_INIT=$b/skiff-init SKIFF_RUNTIME=$b/skiff-runtime
-    SKIFF_SECCOMP_PROFILE=$_tb_lib/../../data/seccomp-default.json
-    export SKIFFD SKIFF SKIFF_SHIM SKIFF_INIT SKIFF_RUNTIME SKIFF_SECCOMP_PROFILE
+    SKIFF_IMAGE_HELPER=$b/skiff-image SKIFF_SECCOMP_PROFILE=$_tb_lib/../../data/seccomp-default.json
+    export SKIFFD SKIFF SKIFF_SHIM SKIFF_INIT SKIFF_RUNTIME SKIFF_IMAGE_HELPER SKIFF_SECCOMP_PROFILE
     shift 2
   fi
   case $cmd in
