@@ -6,6 +6,7 @@
 #include "json.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -272,35 +273,139 @@ static const struct format_header ps_headers[] = {
   { NULL, NULL },
 };
 
-/* The PORTS column: unpublished "80/tcp", published "IP:8080->80/tcp".  */
+/* The PORTS column, as docker's DisplayablePorts makes it: ports sorted
+   by container port, then address, host port and protocol; a port
+   published on the same number ("IP:80->80/tcp") or not published
+   ("80/tcp") joins a run of consecutive ones ("IP:80-81->80-81/tcp",
+   "80-81/tcp"); the other mappings ("IP:8080->80/tcp") follow.  */
+struct port_item
+{
+  const char *ip, *type;
+  long long priv, pub;
+};
+
+static int
+cmp_port_item (const void *a, const void *b)
+{
+  const struct port_item *x = a, *y = b;
+  int c;
+  if (x->priv != y->priv)
+    return x->priv < y->priv ? -1 : 1;
+  if ((c = strcmp (x->ip, y->ip)) != 0)
+    return c;
+  if (x->pub != y->pub)
+    return x->pub < y->pub ? -1 : 1;
+  return strcmp (x->type, y->type);
+}
+
+struct port_group
+{
+  char key[96]; /* "type" or "ip/type" */
+  long long first, last;
+};
+
+static int
+append (char **out, const char *fmt, ...) SKIFF_PRINTF (2, 3);
+static int
+append (char **out, const char *fmt, ...)
+{
+  char *item = NULL, *tmp = NULL;
+  va_list ap;
+  int r;
+  va_start (ap, fmt);
+  r = vasprintf (&item, fmt, ap);
+  va_end (ap);
+  if (r < 0 || asprintf (&tmp, "%s%s%s", *out, **out ? ", " : "", item) < 0)
+    {
+      free (item);
+      return -1;
+    }
+  free (item);
+  free (*out);
+  *out = tmp;
+  return 0;
+}
+
+static int
+append_group (char **out, const struct port_group *g)
+{
+  const char *slash = strrchr (g->key, '/');
+  char range[48];
+  if (g->first == g->last)
+    snprintf (range, sizeof (range), "%lld", g->first);
+  else
+    snprintf (range, sizeof (range), "%lld-%lld", g->first, g->last);
+  if (slash == NULL)
+    return append (out, "%s/%s", range, g->key);
+  return append (out, "%.*s:%s->%s/%s", (int) (slash - g->key), g->key, range, range, slash + 1);
+}
+
 static char *
 ports_text (yajl_val ports)
 {
-  char *out = strdup (""), *tmp;
-  size_t i;
-  int pass;
-  for (pass = 0; pass < 2 && out; pass++)
-    for (i = 0; ports && YAJL_IS_ARRAY (ports) && i < ports->u.array.len && out; i++)
-      {
-        yajl_val p = ports->u.array.values[i];
-        const char *ip = json_str_or (json_get (p, "IP"), ""), *type = json_str_or (json_get (p, "Type"), "tcp");
-        int64_t priv = json_int_or (json_get (p, "PrivatePort"), 0), pub = json_int_or (json_get (p, "PublicPort"), 0);
-        bool published = ip[0] != '\0';
-        char item[128];
-        if (published != (pass == 1))
+  size_t n = ports && YAJL_IS_ARRAY (ports) ? ports->u.array.len : 0, i, k, ngroups = 0;
+  cleanup_free struct port_item *items = calloc (n + 1, sizeof (*items));
+  cleanup_free struct port_group *groups = calloc (n + 1, sizeof (*groups));
+  cleanup_free char *mappings = strdup ("");
+  char *out = strdup ("");
+
+  if (items == NULL || groups == NULL || mappings == NULL || out == NULL)
+    {
+      free (out);
+      return NULL;
+    }
+  for (i = 0; i < n; i++)
+    {
+      yajl_val p = ports->u.array.values[i];
+      items[i].ip = json_str_or (json_get (p, "IP"), "");
+      items[i].type = json_str_or (json_get (p, "Type"), "tcp");
+      items[i].priv = json_int_or (json_get (p, "PrivatePort"), 0);
+      items[i].pub = json_int_or (json_get (p, "PublicPort"), 0);
+    }
+  qsort (items, n, sizeof (*items), cmp_port_item);
+  for (i = 0; i < n; i++)
+    {
+      struct port_item *it = &items[i];
+      char key[96];
+      if (*it->ip && it->pub != it->priv)
+        {
+          if (append (&mappings, strchr (it->ip, ':') ? "[%s]:%lld->%lld/%s" : "%s:%lld->%lld/%s", it->ip, it->pub,
+                      it->priv, it->type)
+              < 0)
+            goto fail;
           continue;
-        if (published)
-          snprintf (item, sizeof (item), strchr (ip, ':') ? "[%s]:%lld->%lld/%s" : "%s:%lld->%lld/%s", ip,
-                    (long long) pub, (long long) priv, type);
-        else
-          snprintf (item, sizeof (item), "%lld/%s", (long long) priv, type);
-        tmp = NULL;
-        if (asprintf (&tmp, "%s%s%s", out, out[0] ? ", " : "", item) < 0)
-          tmp = NULL;
-        free (out);
-        out = tmp;
-      }
+        }
+      if (*it->ip)
+        snprintf (key, sizeof (key), "%s/%s", it->ip, it->type);
+      else
+        snprintf (key, sizeof (key), "%s", it->type);
+      for (k = 0; k < ngroups && strcmp (groups[k].key, key) != 0; k++)
+        ;
+      if (k == ngroups)
+        {
+          snprintf (groups[ngroups].key, sizeof (groups[ngroups].key), "%s", key);
+          groups[ngroups].first = groups[ngroups].last = it->priv;
+          ngroups++;
+        }
+      else if (it->priv == groups[k].last + 1)
+        groups[k].last = it->priv;
+      else
+        {
+          /* A gap: the run so far is printed now, a new one starts.  */
+          if (append_group (&out, &groups[k]) < 0)
+            goto fail;
+          groups[k].first = groups[k].last = it->priv;
+        }
+    }
+  for (k = 0; k < ngroups; k++)
+    if (append_group (&out, &groups[k]) < 0)
+      goto fail;
+  if (*mappings && append (&out, "%s", mappings) < 0)
+    goto fail;
   return out;
+fail:
+  free (out);
+  return NULL;
 }
 
 static char *

@@ -29,6 +29,7 @@ const char cli_run_options[] =
   "      --entrypoint string      Overwrite the default ENTRYPOINT of the image\n"
   "  -e, --env list               Set environment variables\n"
   "      --env-file list          Read in a file of environment variables\n"
+  "      --expose list            Expose a port or a range of ports\n"
   "  -h, --hostname string        Container host name\n"
   "      --init                   Run an init inside the container\n"
   "  -i, --interactive            Keep STDIN open even if not attached\n"

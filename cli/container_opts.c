@@ -104,6 +104,8 @@ container_opts_release (struct container_opts *o)
   cleanup_strvp (&o->dns_options);
   free (o->ports);
   o->ports = NULL;
+  free (o->exposed);
+  o->exposed = NULL;
 }
 
 enum
@@ -130,6 +132,7 @@ enum
   OPT_DNS,
   OPT_DNS_SEARCH,
   OPT_DNS_OPTION,
+  OPT_EXPOSE,
 };
 
 static const struct option long_opts[] = {
@@ -151,6 +154,7 @@ static const struct option long_opts[] = {
   { "net", required_argument, NULL, OPT_NETWORK },
   { "network-alias", required_argument, NULL, OPT_NETWORK_ALIAS },
   { "dns", required_argument, NULL, OPT_DNS },
+  { "expose", required_argument, NULL, OPT_EXPOSE },
   { "dns-search", required_argument, NULL, OPT_DNS_SEARCH },
   { "dns-option", required_argument, NULL, OPT_DNS_OPTION },
   { "dns-opt", required_argument, NULL, OPT_DNS_OPTION },
@@ -245,6 +249,14 @@ container_opts_parse (struct cli_ctx *ctx, int argc, char **argv, bool run, stru
             return value_error (ctx, optarg, "-p, --publish", &err);
           break;
         case 'P': o->publish_all = true; break;
+        case OPT_EXPOSE:
+          /* PORT[/PROTO] or a range: no host part.  */
+          if (strchr (optarg, ':'))
+            return cli_flag_error (ctx, "invalid argument \"%s\" for \"--expose\" flag: invalid range format for --expose: %s",
+                                   optarg, optarg);
+          if (ports_parse (optarg, &o->exposed, &o->n_exposed, &err) < 0)
+            return value_error (ctx, optarg, "--expose", &err);
+          break;
         case OPT_ENV_FILE: ret = strv_push (&o->env_files, optarg); break;
         case 'w': o->workdir = optarg; break;
         case 'u': o->user = optarg; break;
@@ -564,8 +576,18 @@ container_opts_to_json (const struct container_opts *o, char **json, skiff_error
       yajl_gen_array_close (g);
     }
   json_gen_kv_str (g, "Image", o->image);
-  if (o->n_ports)
-    ports_gen_exposed (g, o->ports, o->n_ports);
+  if (o->n_ports || o->n_exposed)
+    {
+      /* -p's container ports are exposed too, as docker does.  */
+      cleanup_free struct port_binding *all = calloc (o->n_ports + o->n_exposed + 1, sizeof (*all));
+      if (all == NULL)
+        return -1;
+      if (o->n_ports)
+        memcpy (all, o->ports, o->n_ports * sizeof (*all));
+      if (o->n_exposed)
+        memcpy (all + o->n_ports, o->exposed, o->n_exposed * sizeof (*all));
+      ports_gen_exposed (g, all, o->n_ports + o->n_exposed);
+    }
   json_gen_str (g, "Volumes");
   yajl_gen_map_open (g);
   yajl_gen_map_close (g);

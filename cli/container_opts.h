@@ -28,6 +28,8 @@ struct container_opts
   char **attach;       /* -a */
   struct port_binding *ports; /* -p, expanded */
   size_t n_ports;
+  struct port_binding *exposed; /* --expose, expanded (no host part) */
+  size_t n_exposed;
   bool publish_all;    /* -P */
   int64_t memory, memory_swap, pids_limit, nano_cpus, cpu_shares;
   const char *image;

@@ -226,6 +226,15 @@ gen_port_summaries (yajl_gen g, const struct ctr *c)
       {
         const char *key = p->u.object.keys[i], *slash = strchr (key, '/');
         yajl_val arr = p->u.object.values[i];
+        if (arr == NULL || !YAJL_IS_ARRAY (arr))
+          {
+            /* exposed, not published */
+            yajl_gen_map_open (g);
+            json_gen_kv_int (g, "PrivatePort", atoi (key));
+            json_gen_kv_str (g, "Type", slash ? slash + 1 : "tcp");
+            yajl_gen_map_close (g);
+            continue;
+          }
         for (j = 0; arr && YAJL_IS_ARRAY (arr) && j < arr->u.array.len; j++)
           {
             yajl_val ip = json_get (arr->u.array.values[j], "HostIp");

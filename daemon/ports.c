@@ -97,7 +97,8 @@ ports_resolve (struct daemon *d, struct ctr *c, char **ports_json, skiff_error_t
   bindings = json_get (hc, "PortBindings");
   exposed = json_get (cfg, "ExposedPorts");
   all = YAJL_IS_TRUE (json_get (hc, "PublishAllPorts"));
-  if ((bindings == NULL || !YAJL_IS_OBJECT (bindings) || bindings->u.object.len == 0) && !all)
+  if ((bindings == NULL || !YAJL_IS_OBJECT (bindings) || bindings->u.object.len == 0) && !all
+      && (exposed == NULL || !YAJL_IS_OBJECT (exposed) || exposed->u.object.len == 0))
     return 0;
 
   for (i = 0; i < d->n_containers; i++)
@@ -110,10 +111,11 @@ ports_resolve (struct daemon *d, struct ctr *c, char **ports_json, skiff_error_t
 
   g = json_gen_new (false);
   yajl_gen_map_open (g);
-  for (k = 0; k < 2 && ret == 0; k++)
+  for (k = 0; k < 3 && ret == 0; k++)
     {
-      /* First the explicit bindings, then -P's exposed ports.  */
-      yajl_val src = k == 0 ? bindings : (all ? exposed : NULL);
+      /* First the explicit bindings, then -P's exposed ports, then the
+         exposed ports nothing publishes (null, as Docker shows them).  */
+      yajl_val src = k == 0 ? bindings : k == 1 ? (all ? exposed : NULL) : (all ? NULL : exposed);
       for (i = 0; src && YAJL_IS_OBJECT (src) && i < src->u.object.len && ret == 0; i++)
         {
           const char *key = src->u.object.keys[i];
@@ -121,9 +123,15 @@ ports_resolve (struct daemon *d, struct ctr *c, char **ports_json, skiff_error_t
           const char *proto = slash ? slash + 1 : "tcp";
           yajl_val arr = k == 0 ? src->u.object.values[i] : NULL;
           size_t j, n = arr && YAJL_IS_ARRAY (arr) ? arr->u.array.len : 1;
-          if (k == 1 && bindings && json_get (bindings, key))
+          if (k >= 1 && bindings && json_get (bindings, key))
             continue;
           json_gen_str (g, key);
+          if (k == 2)
+            {
+              yajl_gen_null (g);
+              emitted++;
+              continue;
+            }
           yajl_gen_array_open (g);
           for (j = 0; j < n && ret == 0; j++)
             {

@@ -154,3 +154,30 @@ _run_web() {
   _answers() { in_host curl -sf --max-time 2 "http://127.0.0.1:$port/" | grep -q hello; }
   wait_for _answers
 }
+
+@test "-p takes port ranges and 127.0.0.1:PORT:PORT/udp; port, ps and the nftables rules show them" {
+  skiff run -d --name rng -p 9001-9002:80-81 -p 127.0.0.1:9053:53/udp alpine sleep 1000 >/dev/null
+  ip=$(api GET /containers/rng/json | jq -r .NetworkSettings.IPAddress)
+  run skiff port rng
+  [ "$output" = $'53/udp -> 127.0.0.1:9053\n80/tcp -> 0.0.0.0:9001\n81/tcp -> 0.0.0.0:9002' ]
+  # docker's PORTS column: sorted by container port; runs of the same
+  # numbers grouped; --expose'd ports without a host port
+  run skiff ps --filter name=rng --format '{{.Ports}}'
+  [ "$output" = "127.0.0.1:9053->53/udp, 0.0.0.0:9001->80/tcp, 0.0.0.0:9002->81/tcp" ]
+  skiff run -d --name grp -p 7001-7002:7001-7002 --expose 7100-7101 alpine sleep 1000 >/dev/null
+  run skiff ps --filter name=grp --format '{{.Ports}}'
+  [ "$output" = "0.0.0.0:7001-7002->7001-7002/tcp, 7100-7101/tcp" ]
+  api GET /containers/grp/json | jq -e '.NetworkSettings.Ports["7100/tcp"] == null and .Config.ExposedPorts["7101/tcp"] == {}'
+  run skiff run --rm --expose 1.2.3.4:80:80 alpine true
+  [ "$status" -eq 125 ]
+  [[ "$output" == *"invalid range format for --expose"* ]]
+  run in_host nft list table ip skiff
+  [[ "$output" == *"ip daddr 127.0.0.1 udp dport 9053 dnat to $ip:53"* ]]
+  [[ "$output" == *"tcp dport 9002 dnat to $ip:81"* ]]
+  run skiff run --rm -p 9001-9003:80-81 alpine true
+  [ "$status" -eq 125 ]
+  [[ "$output" == *"invalid ranges specified for container and host Ports"* ]]
+  skiff rm -f rng >/dev/null
+  run in_host nft list table ip skiff
+  [[ "$output" != *"9053"* ]]
+}
