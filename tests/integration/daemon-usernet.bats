@@ -300,3 +300,21 @@ teardown() {
   jq -s -e --arg id "$id" '[.[] | .Action + " " + .Actor.Attributes.name + " " + (.Actor.Attributes.container // "")]
       == ["create evnet ", "connect evnet " + $id, "disconnect evnet " + $id, "destroy evnet "]' "$BATS_TEST_TMPDIR/ev"
 }
+
+@test "network connect --ip gives the running container that address on the network" {
+  skiff network create --subnet 10.99.0.0/24 fixed2 >/dev/null
+  skiff run -dit --name cip alpine ash >/dev/null
+  run skiff network connect --ip 10.99.0.77 fixed2 cip
+  [ "$status" -eq 0 ]
+  run skiff exec cip ip -4 -o addr show eth1
+  [[ "$output" == *"inet 10.99.0.77/24"* ]]
+  api GET /containers/cip/json | jq -e '.NetworkSettings.Networks.fixed2.IPAMConfig.IPv4Address == "10.99.0.77"
+      and .NetworkSettings.Networks.fixed2.IPAddress == "10.99.0.77"'
+  # an address outside the subnet is refused, and nothing is connected
+  skiff network create --subnet 10.98.0.0/24 other >/dev/null
+  run skiff network connect --ip 10.99.0.78 other cip
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"It does not belong to any of this network's subnets"* ]]
+  run skiff exec cip ip link show eth2
+  [ "$status" -ne 0 ]
+}
