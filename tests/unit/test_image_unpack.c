@@ -286,6 +286,51 @@ test_diff_id_of_gzip (void **state)
   assert_string_equal (b, c);
 }
 
+/* Unpacking hashes the whole uncompressed stream on the way: the same
+   diff id as a hash-only read, zero blocks after the tar's end
+   included; a stream that cannot be read to its end gives none.  */
+static void
+test_unpack_diff_id (void **state)
+{
+  struct fixture *f = *state;
+  char want[IMAGE_ID_LEN + 1], got[IMAGE_ID_LEN + 1];
+  skiff_error_t err = NULL;
+  struct tu_tar t = tu_tar_open (f->tar, false);
+  cleanup_free char *text = NULL;
+  cleanup_free char *padded = NULL;
+  int64_t size = 0;
+  size_t len = 0;
+  FILE *fp;
+
+  tu_file (&t, "a", "alpha");
+  tu_tar_close (&t);
+  if (fs_read_file (f->tar, &text, &len, &err) < 0)
+    fail_msg ("%s", err->msg);
+  padded = calloc (len + 20480, 1);
+  memcpy (padded, text, len);
+  fp = fopen (f->tar, "w");
+  assert_non_null (fp);
+  assert_int_equal (fwrite (padded, 1, len + 20480, fp), len + 20480);
+  assert_int_equal (fclose (fp), 0);
+  tu_diff_id (f->tar, want);
+  if (layer_unpack_diff_id (f->tar, f->diff, &size, got, &err) < 0)
+    fail_msg ("%s", err->msg);
+  assert_string_equal (got, want);
+  assert_int_equal (size, 5);
+  assert_true (tu_exists (f->diff, "a"));
+
+  /* A gzip stream cut short: an error and no diff id.  */
+  tu_rm_rf (f->diff);
+  assert_int_equal (mkdir (f->diff, 0755), 0);
+  t = tu_tar_open (f->tar, true);
+  tu_file (&t, "a", "alpha");
+  tu_tar_close (&t);
+  assert_int_equal (truncate (f->tar, 30), 0);
+  assert_true (layer_unpack_diff_id (f->tar, f->diff, &size, got, &err) < 0);
+  assert_string_equal (got, "");
+  skiff_error_release (&err);
+}
+
 int
 main (void)
 {
@@ -300,6 +345,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_reject_hardlink_through_symlink, setup, teardown),
     cmocka_unit_test_setup_teardown (test_not_a_tar, setup, teardown),
     cmocka_unit_test_setup_teardown (test_diff_id_of_gzip, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_unpack_diff_id, setup, teardown),
   };
   if (geteuid () != 0)
     {
