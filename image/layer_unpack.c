@@ -4,6 +4,7 @@
    so neither ".." nor a symlink planted by an earlier entry can lead a
    write outside the snapshot directory.  */
 #include "layer_unpack.h"
+#include "layer_gzip.h"
 #include "store_internal.h"
 #include "cleanup.h"
 
@@ -534,7 +535,8 @@ unpack_release (struct unpack *u)
    layer_unpack_source, hashed as it passes.  */
 struct stream
 {
-  struct archive *raw;
+  struct layer_gzip *gz; /* gzip: ISA-L */
+  struct archive *raw;   /* else: libarchive's filters */
   EVP_MD_CTX *md;
   bool ended;
   const char *error; /* set when the stream failed */
@@ -553,18 +555,31 @@ stream_next (struct stream *s, const void **buf)
     return 0;
   if (s->error)
     return -1;
-  do
-    r = archive_read_data_block (s->raw, buf, &len, &off);
-  while (r == ARCHIVE_OK && len == 0);
-  if (r == ARCHIVE_EOF)
+  if (s->gz)
     {
-      s->ended = true;
-      return 0;
+      ssize_t n = layer_gzip_next (s->gz, buf, &s->error);
+      if (n <= 0)
+        {
+          s->ended = n == 0;
+          return n;
+        }
+      len = n;
     }
-  if (r != ARCHIVE_OK)
+  else
     {
-      s->error = archive_error_string (s->raw) ? archive_error_string (s->raw) : "read error";
-      return -1;
+      do
+        r = archive_read_data_block (s->raw, buf, &len, &off);
+      while (r == ARCHIVE_OK && len == 0);
+      if (r == ARCHIVE_EOF)
+        {
+          s->ended = true;
+          return 0;
+        }
+      if (r != ARCHIVE_OK)
+        {
+          s->error = archive_error_string (s->raw) ? archive_error_string (s->raw) : "read error";
+          return -1;
+        }
     }
   if (EVP_DigestUpdate (s->md, *buf, len) != 1)
     {
@@ -584,14 +599,38 @@ stream_cb (struct archive *a, void *data, const void **buf)
   return n;
 }
 
+/* The source for libarchive, its first block (read to choose the
+   decompressor) given again.  */
+struct peeked
+{
+  const struct layer_source *src;
+  const void *first;
+  size_t first_len;
+  bool replayed;
+};
+
 static la_ssize_t
 source_cb (struct archive *a, void *data, const void **buf)
 {
-  const struct layer_source *src = data;
-  ssize_t n = src->read (src->data, buf);
+  struct peeked *p = data;
+  ssize_t n;
+
+  if (!p->replayed)
+    {
+      p->replayed = true;
+      *buf = p->first;
+      return p->first_len;
+    }
+  n = p->src->read (p->src->data, buf);
   if (n < 0)
-    archive_set_error (a, errno, "read `%s`: %s", src->name, strerror (errno));
+    archive_set_error (a, errno, "read `%s`: %s", p->src->name, strerror (errno));
   return n;
+}
+
+static void
+cleanup_gzipp (struct layer_gzip **g)
+{
+  layer_gzip_free (*g);
 }
 
 /* Entries of the tar reader into the snapshot.  */
@@ -623,6 +662,8 @@ layer_unpack_source (const struct layer_source *src, const char *diff_dir, int64
   /* Freed in reverse: tar, which reads from raw, first.  */
   cleanup_archive struct archive *raw = archive_read_new ();
   cleanup_archive struct archive *tar = archive_read_new ();
+  __attribute__ ((cleanup (cleanup_gzipp))) struct layer_gzip *gz = NULL;
+  struct peeked pk = { .src = src };
   struct stream st = { 0 };
   struct archive_entry *e;
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -643,14 +684,31 @@ layer_unpack_source (const struct layer_source *src, const char *diff_dir, int64
   if (layer_archive_support_filters (raw) < 0 || archive_read_support_format_raw (raw) != ARCHIVE_OK
       || archive_read_support_format_tar (tar) != ARCHIVE_OK || EVP_DigestInit_ex (md, EVP_sha256 (), NULL) != 1)
     return skiff_error_make (err, 0, "unpack layer `%s`: cannot set up reader", src->name);
-  if (archive_read_open (raw, (void *) src, NULL, source_cb, NULL) != ARCHIVE_OK)
-    return image_invalid (skiff_error_make (err, 0, "open layer `%s`: %s", src->name, archive_error_string (raw)));
-  r = archive_read_next_header (raw, &e);
-  if (r == ARCHIVE_EOF)
+  n = src->read (src->data, &buf);
+  if (n < 0)
+    return image_invalid (skiff_error_make (err, errno, "read layer `%s`", src->name));
+  if (n == 0)
     return image_invalid (skiff_error_make (err, 0, "layer `%s` is empty", src->name));
-  if (r < ARCHIVE_WARN)
-    return image_invalid (skiff_error_make (err, 0, "read layer `%s`: %s", src->name, archive_error_string (raw)));
-  st.raw = raw;
+  pk.first = buf;
+  pk.first_len = n;
+  if (layer_gzip_magic (buf, n))
+    {
+      gz = layer_gzip_new (src, buf, n);
+      if (gz == NULL)
+        return skiff_error_make (err, ENOMEM, "unpack layer `%s`", src->name);
+      st.gz = gz;
+    }
+  else
+    {
+      if (archive_read_open (raw, &pk, NULL, source_cb, NULL) != ARCHIVE_OK)
+        return image_invalid (skiff_error_make (err, 0, "open layer `%s`: %s", src->name, archive_error_string (raw)));
+      r = archive_read_next_header (raw, &e);
+      if (r == ARCHIVE_EOF)
+        return image_invalid (skiff_error_make (err, 0, "layer `%s` is empty", src->name));
+      if (r < ARCHIVE_WARN)
+        return image_invalid (skiff_error_make (err, 0, "read layer `%s`: %s", src->name, archive_error_string (raw)));
+      st.raw = raw;
+    }
   st.md = md;
   if (archive_read_open (tar, &st, NULL, stream_cb, NULL) != ARCHIVE_OK)
     ret = image_invalid (skiff_error_make (err, 0, "open layer `%s`: %s", src->name, archive_error_string (tar)));
@@ -662,9 +720,11 @@ layer_unpack_source (const struct layer_source *src, const char *diff_dir, int64
     ;
   if (n < 0)
     {
-      if (ret == 0)
-        ret = image_invalid (skiff_error_make (err, 0, "read layer `%s`: %s", src->name, st.error));
-      return ret;
+      /* A stream that cannot be read is the cause of whatever the tar
+         reader said about it.  */
+      if (ret < 0)
+        skiff_error_release (err);
+      return image_invalid (skiff_error_make (err, 0, "read layer `%s`: %s", src->name, st.error));
     }
   if (EVP_DigestFinal_ex (md, digest, &dlen) != 1)
     return ret < 0 ? ret : skiff_error_make (err, 0, "hash layer `%s`", src->name);

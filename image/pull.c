@@ -853,8 +853,7 @@ from_endpoint (struct pull *pl, const struct registry_endpoint *ep, struct manif
   ret = start_jobs (pl, m, dir, err);
   if (ret < 0)
     return ret;
-  ret = run_downloads (pl, c, err);
-  return ret;
+  return run_downloads (pl, c, err);
 }
 
 /* ---- refs and commit ---- */
