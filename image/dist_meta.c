@@ -126,6 +126,8 @@ dist_meta_add (struct image_store *s, const char *diff_id, const char *digest, i
   dist_sources_free (old, n);
   if (yajl_gen_get_buf (g, &text, &len) != yajl_gen_status_ok)
     return skiff_error_make (err, ENOMEM, "layer metadata");
-  ret = fs_write_file_atomic (path, text, len, 0600, err);
+  /* Replaced atomically but not synced: a hint that a power loss may
+     lose costs an upload, and two fsyncs per layer cost every pull.  */
+  ret = fs_write_file_replace (path, text, len, 0600, err);
   return ret;
 }

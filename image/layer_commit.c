@@ -23,34 +23,32 @@ layer_present (struct image_store *s, const char *chain_id)
   return p && fs_exists (p);
 }
 
-/* Unpacks tar into dir/diff, links it as dir/layer.tar, writes
-   dir/layer.json.  */
-static int
-stage_one (const char *dir, const char *tar, const char *diff_id, const char *chain_id, const char *parent,
-           skiff_error_t *err)
+int
+store_layer_stage_begin (const char *dir, skiff_error_t *err)
 {
   cleanup_free char *diff = NULL;
-  cleanup_free char *kept = NULL;
-  cleanup_free char *meta_path = NULL;
-  cleanup_free char *meta = NULL;
-  cleanup_gen yajl_gen g = json_gen_new (false);
-  int64_t size = 0;
-  size_t len;
-  int ret;
 
-  if (asprintf (&diff, "%s/diff", dir) < 0 || asprintf (&kept, "%s/layer.tar", dir) < 0
-      || asprintf (&meta_path, "%s/layer.json", dir) < 0 || g == NULL)
-    return skiff_error_make (err, ENOMEM, "stage layer %s", diff_id);
+  if (asprintf (&diff, "%s/diff", dir) < 0)
+    return skiff_error_make (err, ENOMEM, "stage layer");
   if (mkdir (dir, 0700) < 0)
     return skiff_error_make (err, errno, "mkdir `%s`", dir);
   if (mkdir (diff, 0755) < 0)
     return skiff_error_make (err, errno, "mkdir `%s`", diff);
-  ret = layer_unpack (tar, diff, &size, err);
-  if (ret < 0)
-    {
-      skiff_error_wrap (err, "layer %s", diff_id);
-      return ret;
-    }
+  return 0;
+}
+
+int
+store_layer_stage_end (const char *dir, const char *tar, const char *diff_id, const char *chain_id,
+                       const char *parent, int64_t size, skiff_error_t *err)
+{
+  cleanup_free char *kept = NULL;
+  cleanup_free char *meta_path = NULL;
+  cleanup_free char *meta = NULL;
+  cleanup_gen yajl_gen g = json_gen_new (false);
+  size_t len;
+
+  if (asprintf (&kept, "%s/layer.tar", dir) < 0 || asprintf (&meta_path, "%s/layer.json", dir) < 0 || g == NULL)
+    return skiff_error_make (err, ENOMEM, "stage layer %s", diff_id);
   /* A link, not a rename: another image of the same archive may use the
      same file at another position in its chain.  */
   if (link (tar, kept) < 0)
@@ -67,6 +65,43 @@ stage_one (const char *dir, const char *tar, const char *diff_id, const char *ch
   return fs_write_file_atomic (meta_path, meta, len, 0600, err);
 }
 
+int
+store_layer_check_diff_id (size_t index, const char *want, const char *got, int ret, skiff_error_t *err)
+{
+  if (got[0] && strcmp (got, want) != 0)
+    {
+      /* The wrong bytes explain whatever else went wrong.  */
+      skiff_error_release (err);
+      return image_invalid (
+          skiff_error_make (err, 0, "invalid diffID for layer %zu: expected \"%s\", got \"%s\"", index, want, got));
+    }
+  return ret;
+}
+
+/* Unpacks tar into dir/diff, checking its diff id on the way, links it
+   as dir/layer.tar, writes dir/layer.json.  */
+static int
+stage_one (const char *dir, const char *tar, size_t index, const char *diff_id, const char *chain_id,
+           const char *parent, skiff_error_t *err)
+{
+  cleanup_free char *diff = NULL;
+  char got[IMAGE_ID_LEN + 1];
+  int64_t size = 0;
+  int ret;
+
+  if (asprintf (&diff, "%s/diff", dir) < 0)
+    return skiff_error_make (err, ENOMEM, "stage layer %s", diff_id);
+  if (store_layer_stage_begin (dir, err) < 0)
+    return -1;
+  ret = layer_unpack_diff_id (tar, diff, &size, got, err);
+  if (ret < 0 && got[0] == '\0')
+    skiff_error_wrap (err, "layer %s", diff_id);
+  ret = store_layer_check_diff_id (index, diff_id, got, ret, err);
+  if (ret < 0)
+    return ret;
+  return store_layer_stage_end (dir, tar, diff_id, chain_id, parent, size, err);
+}
+
 static bool
 already_staged (struct store_pending *p, size_t k, size_t i)
 {
@@ -79,32 +114,34 @@ already_staged (struct store_pending *p, size_t k, size_t i)
   return false;
 }
 
+/* The diff id of a layer that is not unpacked (the store has it, or
+   this archive's other image stages it): checked all the same.  */
+static int
+check_only (const char *tar, size_t index, const char *diff_id, skiff_error_t *err)
+{
+  char got[IMAGE_ID_LEN + 1];
+  int ret = layer_diff_id (tar, got, err);
+  if (ret < 0)
+    return ret;
+  return store_layer_check_diff_id (index, diff_id, got, 0, err);
+}
+
 int
 store_stage_layers (struct image_store *s, const char *staging, struct store_pending *p, size_t n,
                     skiff_error_t *err)
 {
   size_t k, i;
 
-  /* First check every layer against the configs' diff ids.  */
   for (k = 0; k < n; k++)
     {
       if (strv_len (p[k].layer_tars) != p[k].img.n_layers)
         return image_invalid (skiff_error_make (err, 0, "image %s: %zu layers in the manifest, %zu in the config",
                                                 p[k].img.id, strv_len (p[k].layer_tars), p[k].img.n_layers));
-      for (i = 0; i < p[k].img.n_layers; i++)
-        {
-          char got[IMAGE_ID_LEN + 1];
-          int ret = layer_diff_id (p[k].layer_tars[i], got, err);
-          if (ret < 0)
-            return ret;
-          if (strcmp (got, p[k].img.diff_ids[i]) != 0)
-            return image_invalid (skiff_error_make (err, 0, "invalid diffID for layer %zu: expected \"%s\", got \"%s\"",
-                                                    i, p[k].img.diff_ids[i], got));
-        }
       p[k].stage_dirs = calloc (p[k].img.n_layers + 1, sizeof (char *));
       if (p[k].stage_dirs == NULL)
         return skiff_error_make (err, ENOMEM, "stage layers");
     }
+  /* One read of each layer: unpacked and hashed together.  */
   for (k = 0; k < n; k++)
     for (i = 0; i < p[k].img.n_layers; i++)
       {
@@ -116,10 +153,15 @@ store_stage_layers (struct image_store *s, const char *staging, struct store_pen
           present = layer_present (s, p[k].img.chain_ids[i]);
         }
         if (present || already_staged (p, k, i))
-          continue;
+          {
+            ret = check_only (p[k].layer_tars[i], i, p[k].img.diff_ids[i], err);
+            if (ret < 0)
+              return ret;
+            continue;
+          }
         if (asprintf (&dir, "%s/layer-%zu-%zu", staging, k, i) < 0)
           return skiff_error_make (err, ENOMEM, "stage layers");
-        ret = stage_one (dir, p[k].layer_tars[i], p[k].img.diff_ids[i], p[k].img.chain_ids[i],
+        ret = stage_one (dir, p[k].layer_tars[i], i, p[k].img.diff_ids[i], p[k].img.chain_ids[i],
                          i > 0 ? p[k].img.chain_ids[i - 1] : NULL, err);
         if (ret < 0)
           return ret;
@@ -163,7 +205,7 @@ place_layer (struct image_store *s, struct store_pending *p, size_t i, skiff_err
         return -1;
       if (asprintf (&dir, "%s/layer", staging) < 0)
         return skiff_error_make (err, ENOMEM, "commit layer");
-      ret = stage_one (dir, p->layer_tars[i], p->img.diff_ids[i], p->img.chain_ids[i],
+      ret = stage_one (dir, p->layer_tars[i], i, p->img.diff_ids[i], p->img.chain_ids[i],
                        i > 0 ? p->img.chain_ids[i - 1] : NULL, err);
       if (ret < 0)
         {

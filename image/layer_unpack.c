@@ -4,6 +4,7 @@
    so neither ".." nor a symlink planted by an earlier entry can lead a
    write outside the snapshot directory.  */
 #include "layer_unpack.h"
+#include "layer_gzip.h"
 #include "store_internal.h"
 #include "cleanup.h"
 
@@ -27,6 +28,7 @@
 #define WHITEOUT_OPAQUE ".wh..wh..opq"
 #define OVERLAY_OPAQUE_XATTR "trusted.overlay.opaque"
 #define READ_BLOCK (64 * 1024)
+#define SOURCE_BLOCK (128 * 1024)
 
 static void
 cleanup_archivep (struct archive **a)
@@ -529,36 +531,249 @@ unpack_release (struct unpack *u)
     close (u->rootfd);
 }
 
-int
-layer_unpack (const char *tar_path, const char *diff_dir, int64_t *size, skiff_error_t *err)
+/* The uncompressed stream between the two readers of
+   layer_unpack_source, hashed as it passes.  */
+struct stream
 {
-  __attribute__ ((cleanup (unpack_release))) struct unpack u = { .rootfd = -1, .tar_path = tar_path };
-  cleanup_archive struct archive *a = archive_read_new ();
-  struct archive_entry *e;
-  int64_t total = 0;
+  struct layer_gzip *gz; /* gzip: ISA-L */
+  struct archive *raw;   /* else: libarchive's filters */
+  EVP_MD_CTX *md;
+  bool ended;
+  const char *error; /* set when the stream failed */
+};
+
+/* The next block of the uncompressed stream: its length, 0 at the end,
+   -1 when it failed (s->error says why).  */
+static ssize_t
+stream_next (struct stream *s, const void **buf)
+{
+  size_t len = 0;
+  la_int64_t off;
   int r;
 
-  if (a == NULL)
-    return skiff_error_make (err, ENOMEM, "unpack layer `%s`", tar_path);
-  u.rootfd = open (diff_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (u.rootfd < 0)
-    return skiff_error_make (err, errno, "open `%s`", diff_dir);
-  if (layer_archive_support_filters (a) < 0 || archive_read_support_format_tar (a) != ARCHIVE_OK)
-    return skiff_error_make (err, 0, "unpack layer `%s`: cannot set up reader", tar_path);
-  if (archive_read_open_filename (a, tar_path, READ_BLOCK) != ARCHIVE_OK)
-    return image_invalid (skiff_error_make (err, 0, "open layer `%s`: %s", tar_path, archive_error_string (a)));
-  while ((r = archive_read_next_header (a, &e)) != ARCHIVE_EOF)
+  if (s->ended)
+    return 0;
+  if (s->error)
+    return -1;
+  if (s->gz)
+    {
+      ssize_t n = layer_gzip_next (s->gz, buf, &s->error);
+      if (n <= 0)
+        {
+          s->ended = n == 0;
+          return n;
+        }
+      len = n;
+    }
+  else
+    {
+      do
+        r = archive_read_data_block (s->raw, buf, &len, &off);
+      while (r == ARCHIVE_OK && len == 0);
+      if (r == ARCHIVE_EOF)
+        {
+          s->ended = true;
+          return 0;
+        }
+      if (r != ARCHIVE_OK)
+        {
+          s->error = archive_error_string (s->raw) ? archive_error_string (s->raw) : "read error";
+          return -1;
+        }
+    }
+  if (EVP_DigestUpdate (s->md, *buf, len) != 1)
+    {
+      s->error = "sha256 failed";
+      return -1;
+    }
+  return len;
+}
+
+static la_ssize_t
+stream_cb (struct archive *a, void *data, const void **buf)
+{
+  struct stream *s = data;
+  ssize_t n = stream_next (s, buf);
+  if (n < 0)
+    archive_set_error (a, EIO, "%s", s->error);
+  return n;
+}
+
+/* The source for libarchive, its first block (read to choose the
+   decompressor) given again.  */
+struct peeked
+{
+  const struct layer_source *src;
+  const void *first;
+  size_t first_len;
+  bool replayed;
+};
+
+static la_ssize_t
+source_cb (struct archive *a, void *data, const void **buf)
+{
+  struct peeked *p = data;
+  ssize_t n;
+
+  if (!p->replayed)
+    {
+      p->replayed = true;
+      *buf = p->first;
+      return p->first_len;
+    }
+  n = p->src->read (p->src->data, buf);
+  if (n < 0)
+    archive_set_error (a, errno, "read `%s`: %s", p->src->name, strerror (errno));
+  return n;
+}
+
+static void
+cleanup_gzipp (struct layer_gzip **g)
+{
+  layer_gzip_free (*g);
+}
+
+/* Entries of the tar reader into the snapshot.  */
+static int
+unpack_entries (struct unpack *u, struct archive *tar, int64_t *size, skiff_error_t *err)
+{
+  struct archive_entry *e;
+  int r;
+
+  while ((r = archive_read_next_header (tar, &e)) != ARCHIVE_EOF)
     {
       int ret;
       if (r < ARCHIVE_WARN)
-        return image_invalid (skiff_error_make (err, 0, "read layer: %s", archive_error_string (a)));
-      u.entry = archive_entry_pathname (e) ? archive_entry_pathname (e) : "";
-      ret = apply_entry (&u, a, e, &total, err);
+        return image_invalid (skiff_error_make (err, 0, "read layer: %s", archive_error_string (tar)));
+      u->entry = archive_entry_pathname (e) ? archive_entry_pathname (e) : "";
+      ret = apply_entry (u, tar, e, size, err);
       if (ret < 0)
         return ret;
     }
-  if (apply_dir_times (&u, err) < 0)
-    return -1;
-  *size = total;
-  return 0;
+  return apply_dir_times (u, err);
+}
+
+int
+layer_unpack_source (const struct layer_source *src, const char *diff_dir, int64_t *size, char diff_id[72],
+                     skiff_error_t *err)
+{
+  __attribute__ ((cleanup (unpack_release))) struct unpack u = { .rootfd = -1, .tar_path = src->name };
+  __attribute__ ((cleanup (cleanup_md_ctxp))) EVP_MD_CTX *md = EVP_MD_CTX_new ();
+  /* Freed in reverse: tar, which reads from raw, first.  */
+  cleanup_archive struct archive *raw = archive_read_new ();
+  cleanup_archive struct archive *tar = archive_read_new ();
+  __attribute__ ((cleanup (cleanup_gzipp))) struct layer_gzip *gz = NULL;
+  struct peeked pk = { .src = src };
+  struct stream st = { 0 };
+  struct archive_entry *e;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int dlen = 0, i;
+  const void *buf;
+  int64_t total = 0;
+  ssize_t n;
+  int r, ret;
+
+  diff_id[0] = '\0';
+  if (raw == NULL || tar == NULL || md == NULL)
+    return skiff_error_make (err, ENOMEM, "unpack layer `%s`", src->name);
+  u.rootfd = open (diff_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (u.rootfd < 0)
+    return skiff_error_make (err, errno, "open `%s`", diff_dir);
+  /* Two readers: raw decompresses (the stream the diff id is of), tar
+     reads the entries from what raw gives it.  */
+  if (layer_archive_support_filters (raw) < 0 || archive_read_support_format_raw (raw) != ARCHIVE_OK
+      || archive_read_support_format_tar (tar) != ARCHIVE_OK || EVP_DigestInit_ex (md, EVP_sha256 (), NULL) != 1)
+    return skiff_error_make (err, 0, "unpack layer `%s`: cannot set up reader", src->name);
+  n = src->read (src->data, &buf);
+  if (n < 0)
+    return image_invalid (skiff_error_make (err, errno, "read layer `%s`", src->name));
+  if (n == 0)
+    return image_invalid (skiff_error_make (err, 0, "layer `%s` is empty", src->name));
+  pk.first = buf;
+  pk.first_len = n;
+  if (layer_gzip_magic (buf, n))
+    {
+      gz = layer_gzip_new (src, buf, n);
+      if (gz == NULL)
+        return skiff_error_make (err, ENOMEM, "unpack layer `%s`", src->name);
+      st.gz = gz;
+    }
+  else
+    {
+      if (archive_read_open (raw, &pk, NULL, source_cb, NULL) != ARCHIVE_OK)
+        return image_invalid (skiff_error_make (err, 0, "open layer `%s`: %s", src->name, archive_error_string (raw)));
+      r = archive_read_next_header (raw, &e);
+      if (r == ARCHIVE_EOF)
+        return image_invalid (skiff_error_make (err, 0, "layer `%s` is empty", src->name));
+      if (r < ARCHIVE_WARN)
+        return image_invalid (skiff_error_make (err, 0, "read layer `%s`: %s", src->name, archive_error_string (raw)));
+      st.raw = raw;
+    }
+  st.md = md;
+  if (archive_read_open (tar, &st, NULL, stream_cb, NULL) != ARCHIVE_OK)
+    ret = image_invalid (skiff_error_make (err, 0, "open layer `%s`: %s", src->name, archive_error_string (tar)));
+  else
+    ret = unpack_entries (&u, tar, &total, err);
+  /* The rest of the stream (the padding after the tar's end, or what a
+     failed unpack left) still counts for the diff id.  */
+  while ((n = stream_next (&st, &buf)) > 0)
+    ;
+  if (n < 0)
+    {
+      /* A stream that cannot be read is the cause of whatever the tar
+         reader said about it.  */
+      if (ret < 0)
+        skiff_error_release (err);
+      return image_invalid (skiff_error_make (err, 0, "read layer `%s`: %s", src->name, st.error));
+    }
+  if (EVP_DigestFinal_ex (md, digest, &dlen) != 1)
+    return ret < 0 ? ret : skiff_error_make (err, 0, "hash layer `%s`", src->name);
+  memcpy (diff_id, "sha256:", 7);
+  for (i = 0; i < dlen; i++)
+    sprintf (diff_id + 7 + 2 * i, "%02x", digest[i]);
+  if (ret == 0)
+    *size = total;
+  return ret;
+}
+
+struct file_source
+{
+  int fd;
+  char buf[SOURCE_BLOCK];
+};
+
+static ssize_t
+file_read (void *data, const void **buf)
+{
+  struct file_source *f = data;
+  ssize_t n;
+  do
+    n = read (f->fd, f->buf, sizeof (f->buf));
+  while (n < 0 && errno == EINTR);
+  *buf = f->buf;
+  return n;
+}
+
+int
+layer_unpack_diff_id (const char *tar_path, const char *diff_dir, int64_t *size, char diff_id[72], skiff_error_t *err)
+{
+  cleanup_free struct file_source *f = malloc (sizeof (*f));
+  cleanup_close int fd = open (tar_path, O_RDONLY | O_CLOEXEC);
+  struct layer_source src = { .read = file_read, .name = tar_path };
+
+  diff_id[0] = '\0';
+  if (f == NULL)
+    return skiff_error_make (err, ENOMEM, "unpack layer `%s`", tar_path);
+  if (fd < 0)
+    return image_invalid (skiff_error_make (err, errno, "open layer `%s`", tar_path));
+  f->fd = fd;
+  src.data = f;
+  return layer_unpack_source (&src, diff_dir, size, diff_id, err);
+}
+
+int
+layer_unpack (const char *tar_path, const char *diff_dir, int64_t *size, skiff_error_t *err)
+{
+  char diff_id[72];
+  return layer_unpack_diff_id (tar_path, diff_dir, size, diff_id, err);
 }

@@ -3,6 +3,7 @@
 #define SKIFF_IMAGE_LAYER_UNPACK_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <archive.h>
 #include "error.h"
 
@@ -25,5 +26,28 @@ int layer_diff_id (const char *tar_path, char out[72], skiff_error_t *err);
    IMAGE_ERR_INVALID for a bad or hostile archive, IMAGE_ERR for I/O
    errors.  */
 int layer_unpack (const char *tar_path, const char *diff_dir, int64_t *size, skiff_error_t *err);
+
+/* Where layer_unpack_source reads a layer's bytes (compressed or not):
+   read points *buf at the next bytes (the source's own buffer, valid
+   until the next call) and returns their number, 0 at the end, or -1
+   with errno set.  */
+struct layer_source
+{
+  ssize_t (*read) (void *data, const void **buf);
+  void *data;
+  const char *name; /* for errors */
+};
+
+/* Unpacks as layer_unpack does, reading src once: the diff id is hashed
+   on the way, over the whole uncompressed stream (past the tar's end).
+   diff_id receives it when the stream could be read to its end, "" when
+   not.  The result is that of the unpack; a caller that finds the diff
+   id wrong reports that instead, as the cause of the rest.  */
+int layer_unpack_source (const struct layer_source *src, const char *diff_dir, int64_t *size, char diff_id[72],
+                         skiff_error_t *err);
+
+/* layer_unpack_source of the file at tar_path.  */
+int layer_unpack_diff_id (const char *tar_path, const char *diff_dir, int64_t *size, char diff_id[72],
+                          skiff_error_t *err);
 
 #endif

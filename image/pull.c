@@ -12,12 +12,19 @@
    verified blob is renamed to image/tmp/blobs/<hex> and stays there until
    a commit uses it.  A transfer that breaks resumes with a Range request
    from what the partial file holds, within the pull and in the next one;
-   a digest mismatch deletes the file.  Staging and commit are
-   store_stage_layers and store_commit_locked, as for `docker load`: the
-   layer's diff id is checked again there against the config.  */
+   a digest mismatch deletes the file.
+
+   Each layer is unpacked while its blob downloads, by a job on a thread
+   of its own (layer_stream.h) that reads the partial file as it grows,
+   hashes the uncompressed stream for the diff id and unpacks it into a
+   staging directory of the attempt; a blob that starts over starts its
+   jobs over.  A job ends only after the download verified the blob's
+   digest, and the pull commits the staged layers only when every job
+   ended well (store_commit_locked, as for `docker load`).  */
 #include "registry.h"
 #include "cleanup.h"
 #include "dist_meta.h"
+#include "layer_stream.h"
 #include "fs.h"
 #include "log.h"
 #include "manifest.h"
@@ -37,6 +44,7 @@
 
 #define CONFIG_MAX (16 * 1024 * 1024)
 #define MAX_CONCURRENT 3 /* Docker's max-concurrent-downloads */
+#define MAX_UNPACK 4     /* layers unpacked at once */
 #define MAX_ATTEMPTS 5
 #define PROGRESS_INTERVAL_NS 100000000LL
 #define HASH_BLOCK (64 * 1024)
@@ -58,6 +66,7 @@ struct download
   int64_t from_disk; /* bytes an earlier pull left */
   int attempts;
   struct registry_blob *blob;
+  struct blob_feed *feed; /* what the layer jobs read */
   skiff_error_t sink_err;
   struct timespec last;
   bool finished;
@@ -81,6 +90,9 @@ struct pull
   bool *present; /* per layer: already in the store */
   struct download *dl;
   size_t n_dl;
+  struct layer_job **jobs; /* per layer: unpacking it while it downloads */
+  char **job_dirs;         /* per layer: where */
+  struct unpack_slots *slots;
   bool announced;
   bool local_failure; /* not the endpoint's fault: no fallback */
   char want_os[32], want_arch[32], want_variant[32]; /* o->platform; "" for the host's */
@@ -112,6 +124,7 @@ download_release (struct download *d)
   if (d->md)
     EVP_MD_CTX_free (d->md);
   skiff_error_release (&d->sink_err);
+  blob_feed_free (d->feed);
   free (d->partial);
   free (d->complete);
   free (d->staged);
@@ -119,10 +132,38 @@ download_release (struct download *d)
   d->fd = -1;
 }
 
+/* Ends the layer jobs of a failed or finished attempt: they use the
+   downloads and the config.  */
+static void
+jobs_stop (struct pull *pl)
+{
+  size_t i;
+  for (i = 0; i < pl->n_dl; i++)
+    if (pl->dl[i].feed)
+      blob_feed_end (pl->dl[i].feed, false);
+  for (i = 0; pl->jobs && i < pl->p.img.n_layers; i++)
+    if (pl->jobs[i])
+      {
+        skiff_error_t ignored = NULL;
+        if (layer_job_finish (pl->jobs[i], &ignored) < 0)
+          skiff_error_release (&ignored);
+        pl->jobs[i] = NULL;
+      }
+  for (i = 0; pl->job_dirs && i < pl->p.img.n_layers; i++)
+    free (pl->job_dirs[i]);
+  free (pl->jobs);
+  free (pl->job_dirs);
+  pl->jobs = NULL;
+  pl->job_dirs = NULL;
+  unpack_slots_free (pl->slots);
+  pl->slots = NULL;
+}
+
 static void
 attempt_reset (struct pull *pl)
 {
   size_t i;
+  jobs_stop (pl);
   for (i = 0; i < pl->n_dl; i++)
     download_release (&pl->dl[i]);
   free (pl->dl);
@@ -165,6 +206,7 @@ sink (void *data, int64_t offset, const void *buf, size_t len)
       if (ftruncate (d->fd, 0) < 0 || hash_restart (d) < 0)
         return skiff_error_make (&d->sink_err, errno, "truncate `%s`", d->partial);
       d->have = 0;
+      blob_feed_restart (d->feed);
     }
   if (offset != d->have)
     return skiff_error_make (&d->sink_err, 0, "blob %s: data at offset %lld, expected %lld", d->digest,
@@ -187,8 +229,20 @@ sink (void *data, int64_t offset, const void *buf, size_t len)
   if (EVP_DigestUpdate (d->md, buf, len) != 1)
     return skiff_error_make (&d->sink_err, 0, "hash blob %s", d->digest);
   d->have += len;
+  blob_feed_grow (d->feed, d->have);
   emit_download_progress (d, false);
   return 0;
+}
+
+/* The blob is verified and linked into the attempt's staging directory:
+   its layer jobs may finish.  */
+static void
+download_done (struct download *d)
+{
+  d->finished = true;
+  blob_feed_grow (d->feed, d->size);
+  blob_feed_end (d->feed, true);
+  progress (d->pl, d->short_id, "Download complete", 0, 0);
 }
 
 /* Links the verified blob into the attempt's staging directory.  */
@@ -234,10 +288,12 @@ finish_download (struct download *d, skiff_error_t *err)
           d->have = 0;
           if (ftruncate (d->fd, 0) < 0 || hash_restart (d) < 0)
             return local_error (d->pl, err, errno, "truncate partial download");
+          blob_feed_restart (d->feed);
           return 1;
         }
       /* Nothing of a bad blob is kept, not even to resume from.  */
       unlink (d->partial);
+      blob_feed_end (d->feed, false);
       return skiff_error_make (err, 0, "filesystem layer verification failed for digest %s", d->digest);
     }
   if (fsync (d->fd) < 0)
@@ -250,8 +306,7 @@ finish_download (struct download *d, skiff_error_t *err)
     return local_error (d->pl, err, ENOENT, "link downloaded blob");
   close (d->fd);
   d->fd = -1;
-  d->finished = true;
-  progress (d->pl, d->short_id, "Download complete", 0, 0);
+  download_done (d);
   return 0;
 }
 
@@ -268,8 +323,7 @@ prepare_download (struct download *d, skiff_error_t *err)
     return -1;
   if (done)
     {
-      d->finished = true;
-      progress (d->pl, d->short_id, "Download complete", 0, 0);
+      download_done (d);
       return 0;
     }
   for (;;)
@@ -292,8 +346,7 @@ prepare_download (struct download *d, skiff_error_t *err)
         {
           close (d->fd);
           d->fd = -1;
-          d->finished = true;
-          progress (d->pl, d->short_id, "Download complete", 0, 0);
+          download_done (d);
           return 0;
         }
       if (fstat (d->fd, &st) < 0)
@@ -323,6 +376,7 @@ prepare_download (struct download *d, skiff_error_t *err)
         return local_error (d->pl, err, 0, "sha256");
       off += n;
     }
+  blob_feed_grow (d->feed, d->have);
   if (d->have == d->size)
     return finish_download (d, err) < 0 ? -1 : 0;
   return 0;
@@ -644,7 +698,8 @@ find_download (struct pull *pl, const char *digest)
 
 /* Pins the layers the store has (a hard link to their layer.tar, so that
    an rmi meanwhile cannot pull them away) and plans downloads of the
-   others.  layer_tars[i] is the file store_stage_layers will use.  */
+   others.  layer_tars[i] is the layer's file: the pin, or the blob's
+   link in dir once its download is verified.  */
 static int
 plan_layers (struct pull *pl, const struct manifest *m, const char *dir, skiff_error_t *err)
 {
@@ -678,6 +733,8 @@ plan_layers (struct pull *pl, const struct manifest *m, const char *dir, skiff_e
           d->fd = -1;
           d->pl = pl;
           d->size = m->layers[i].size;
+          if ((d->feed = blob_feed_new ()) == NULL)
+            return local_error (pl, err, ENOMEM, "plan layers");
           snprintf (d->digest, sizeof (d->digest), "%s", m->layers[i].digest);
           manifest_short_id (d->digest, d->short_id);
           if (asprintf (&d->partial, "%s/%s.partial", pl->blobs_dir, d->digest + 7) < 0
@@ -697,6 +754,47 @@ plan_layers (struct pull *pl, const struct manifest *m, const char *dir, skiff_e
     }
   /* Lock partial files in one global order: two pulls never deadlock.  */
   qsort (pl->dl, pl->n_dl, sizeof (*pl->dl), cmp_download);
+  return 0;
+}
+
+/* Starts a job per layer to download, in the order the downloads start:
+   each unpacks its layer as the blob arrives.  */
+static int
+start_jobs (struct pull *pl, const struct manifest *m, const char *dir, skiff_error_t *err)
+{
+  size_t n = pl->p.img.n_layers, k, i;
+
+  pl->jobs = calloc (n + 1, sizeof (*pl->jobs));
+  pl->job_dirs = calloc (n + 1, sizeof (*pl->job_dirs));
+  pl->slots = unpack_slots_new (MAX_UNPACK);
+  if (pl->jobs == NULL || pl->job_dirs == NULL || pl->slots == NULL)
+    return local_error (pl, err, ENOMEM, "unpack layers");
+  for (k = 0; k < pl->n_dl; k++)
+    for (i = 0; i < n; i++)
+      {
+        struct download *d = &pl->dl[k];
+        struct layer_job_spec spec = { .feed = d->feed, .slots = pl->slots, .tar = d->staged, .index = i };
+        if (pl->present[i] || strcmp (m->layers[i].digest, d->digest) != 0)
+          continue;
+        if (asprintf (&pl->job_dirs[i], "%s/layer-%zu", dir, i) < 0)
+          {
+            pl->job_dirs[i] = NULL;
+            return local_error (pl, err, ENOMEM, "unpack layers");
+          }
+        /* Its own descriptor: the download closes its one when done.  */
+        spec.fd = d->finished ? open (d->staged, O_RDONLY | O_CLOEXEC) : fcntl (d->fd, F_DUPFD_CLOEXEC, 0);
+        if (spec.fd < 0)
+          return local_error (pl, err, errno, "open downloaded blob");
+        spec.dir = pl->job_dirs[i];
+        spec.diff_id = pl->p.img.diff_ids[i];
+        spec.chain_id = pl->p.img.chain_ids[i];
+        spec.parent = i > 0 ? pl->p.img.chain_ids[i - 1] : NULL;
+        if (layer_job_start (&spec, &pl->jobs[i], err) < 0)
+          {
+            pl->local_failure = true;
+            return -1;
+          }
+      }
   return 0;
 }
 
@@ -752,6 +850,9 @@ from_endpoint (struct pull *pl, const struct registry_endpoint *ep, struct manif
       if (ret < 0)
         return ret;
     }
+  ret = start_jobs (pl, m, dir, err);
+  if (ret < 0)
+    return ret;
   return run_downloads (pl, c, err);
 }
 
@@ -777,6 +878,7 @@ static int
 set_refs (struct pull *pl, const char *id, bool *changed, skiff_error_t *err)
 {
   cleanup_free char *config = store_path (pl->s, "configs/%s.json", id + 7);
+  bool dirty = false;
   size_t i;
   store_scoped_lock (pl->s);
 
@@ -797,11 +899,14 @@ set_refs (struct pull *pl, const char *id, bool *changed, skiff_error_t *err)
             skiff_error_release (&ignored);
           return -1;
         }
+      dirty = true;
       /* A digest reference only records where the image came from.  */
       if (strchr (pl->p.tags[i], '@') == NULL)
         *changed = true;
     }
-  return store_save_tags_locked (pl->s, err);
+  /* An image that is up to date changes nothing on disk (and so makes
+     no other process reload the tags).  */
+  return dirty ? store_save_tags_locked (pl->s, err) : 0;
 }
 
 /* Remembers where the gzip layers live, for pushes to mount or skip
@@ -831,16 +936,22 @@ commit (struct pull *pl, const struct manifest_descriptor *layers, skiff_error_t
   size_t i;
   int ret;
 
+  pl->p.stage_dirs = calloc (pl->p.img.n_layers + 1, sizeof (char *));
+  if (pl->p.stage_dirs == NULL)
+    return skiff_error_make (err, ENOMEM, "pull");
+  /* Every download is verified: the jobs read their blobs to the end.  */
   for (i = 0; i < pl->p.img.n_layers; i++)
-    if (!pl->present[i])
+    if (pl->jobs[i])
       {
         char short_id[13];
         manifest_short_id (layers[i].digest, short_id);
         progress (pl, short_id, "Extracting", layers[i].size, layers[i].size);
+        ret = layer_job_finish (pl->jobs[i], err);
+        pl->jobs[i] = NULL;
+        if (ret < 0)
+          return IMAGE_ERR;
+        pl->p.stage_dirs[i] = steal_pointer (&pl->job_dirs[i]);
       }
-  ret = store_stage_layers (pl->s, pl->staging, &pl->p, 1, err);
-  if (ret < 0)
-    return IMAGE_ERR;
   {
     store_scoped_lock (pl->s);
     ret = store_commit_locked (pl->s, &pl->p, 1, NULL, err);

@@ -136,6 +136,18 @@ int store_resolve_locked (struct image_store *s, const char *name, char id[IMAGE
 int store_stage_layers (struct image_store *s, const char *staging, struct store_pending *p, size_t n,
                         skiff_error_t *err);
 
+/* A layer's staging directory, unpacked by the caller: begin makes dir
+   and an empty dir/diff; end links tar as dir/layer.tar and writes
+   dir/layer.json (the layer's ids, parent and size).  */
+int store_layer_stage_begin (const char *dir, skiff_error_t *err);
+int store_layer_stage_end (const char *dir, const char *tar, const char *diff_id, const char *chain_id,
+                           const char *parent, int64_t size, skiff_error_t *err);
+
+/* ret, unless got (a layer's diff id as read; "" when it could not be
+   read to the end) differs from want: then an invalid-image error naming
+   layer index, which replaces *err.  */
+int store_layer_check_diff_id (size_t index, const char *want, const char *got, int ret, skiff_error_t *err);
+
 /* Moves staged layers and configs into place and sets the tags; all or
    nothing.  loaded (may be NULL) receives Docker's "Loaded image" lines.  */
 int store_commit_locked (struct image_store *s, struct store_pending *p, size_t n, char ***loaded, skiff_error_t *err);

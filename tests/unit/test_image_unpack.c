@@ -286,6 +286,99 @@ test_diff_id_of_gzip (void **state)
   assert_string_equal (b, c);
 }
 
+/* Unpacking hashes the whole uncompressed stream on the way: the same
+   diff id as a hash-only read, zero blocks after the tar's end
+   included; a stream that cannot be read to its end gives none.  */
+static void
+test_unpack_diff_id (void **state)
+{
+  struct fixture *f = *state;
+  char want[IMAGE_ID_LEN + 1], got[IMAGE_ID_LEN + 1];
+  skiff_error_t err = NULL;
+  struct tu_tar t = tu_tar_open (f->tar, false);
+  cleanup_free char *text = NULL;
+  cleanup_free char *padded = NULL;
+  int64_t size = 0;
+  size_t len = 0;
+  FILE *fp;
+
+  tu_file (&t, "a", "alpha");
+  tu_tar_close (&t);
+  if (fs_read_file (f->tar, &text, &len, &err) < 0)
+    fail_msg ("%s", err->msg);
+  padded = calloc (len + 20480, 1);
+  memcpy (padded, text, len);
+  fp = fopen (f->tar, "w");
+  assert_non_null (fp);
+  assert_int_equal (fwrite (padded, 1, len + 20480, fp), len + 20480);
+  assert_int_equal (fclose (fp), 0);
+  tu_diff_id (f->tar, want);
+  if (layer_unpack_diff_id (f->tar, f->diff, &size, got, &err) < 0)
+    fail_msg ("%s", err->msg);
+  assert_string_equal (got, want);
+  assert_int_equal (size, 5);
+  assert_true (tu_exists (f->diff, "a"));
+
+  /* A gzip stream cut short: an error and no diff id.  */
+  tu_rm_rf (f->diff);
+  assert_int_equal (mkdir (f->diff, 0755), 0);
+  t = tu_tar_open (f->tar, true);
+  tu_file (&t, "a", "alpha");
+  tu_tar_close (&t);
+  assert_int_equal (truncate (f->tar, 30), 0);
+  assert_true (layer_unpack_diff_id (f->tar, f->diff, &size, got, &err) < 0);
+  assert_string_equal (got, "");
+  skiff_error_release (&err);
+}
+
+/* gzip layers (ISA-L): a stream of several members is one layer, as Go's
+   reader (Docker's) reads it; a wrong CRC fails.  */
+static void
+test_gzip_members (void **state)
+{
+  struct fixture *f = *state;
+  cleanup_free char *plain = tu_path (f->sandbox, "plain.tar");
+  cleanup_free char *cmd = NULL;
+  char want[IMAGE_ID_LEN + 1], got[IMAGE_ID_LEN + 1];
+  skiff_error_t err = NULL;
+  struct tu_tar t = tu_tar_open (plain, false);
+  struct stat st;
+  int64_t size = 0;
+  int fd;
+  unsigned char crc;
+
+  tu_file (&t, "one", "first member");
+  tu_file (&t, "two", "second member");
+  tu_tar_close (&t);
+  tu_diff_id (plain, want);
+  /* Two members, split in the middle of the tar.  */
+  if (asprintf (&cmd, "cd '%s' && head -c 1000 plain.tar | gzip -n > layer.tar && tail -c +1001 plain.tar | gzip -n >> layer.tar",
+                f->sandbox) < 0)
+    fail_msg ("asprintf");
+  assert_int_equal (system (cmd), 0);
+  if (layer_unpack_diff_id (f->tar, f->diff, &size, got, &err) < 0)
+    fail_msg ("%s", err->msg);
+  assert_string_equal (got, want);
+  assert_true (tu_exists (f->diff, "one"));
+  assert_true (tu_exists (f->diff, "two"));
+
+  /* The last member's CRC (8 bytes before the end) changed.  */
+  tu_rm_rf (f->diff);
+  assert_int_equal (mkdir (f->diff, 0755), 0);
+  assert_int_equal (stat (f->tar, &st), 0);
+  fd = open (f->tar, O_RDWR);
+  assert_true (fd >= 0);
+  assert_int_equal (pread (fd, &crc, 1, st.st_size - 8), 1);
+  crc ^= 0xff;
+  assert_int_equal (pwrite (fd, &crc, 1, st.st_size - 8), 1);
+  close (fd);
+  assert_int_equal (layer_unpack_diff_id (f->tar, f->diff, &size, got, &err), IMAGE_ERR_INVALID);
+  if (strstr (err->msg, "checksum") == NULL)
+    fail_msg ("%s", err->msg);
+  assert_string_equal (got, "");
+  skiff_error_release (&err);
+}
+
 int
 main (void)
 {
@@ -300,6 +393,8 @@ main (void)
     cmocka_unit_test_setup_teardown (test_reject_hardlink_through_symlink, setup, teardown),
     cmocka_unit_test_setup_teardown (test_not_a_tar, setup, teardown),
     cmocka_unit_test_setup_teardown (test_diff_id_of_gzip, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_unpack_diff_id, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_gzip_members, setup, teardown),
   };
   if (geteuid () != 0)
     {
