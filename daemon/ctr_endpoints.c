@@ -400,6 +400,18 @@ endpoint_forget (struct daemon *d, const char *container_id, const struct record
     }
 }
 
+void
+endpoints_restore (struct ctr *c)
+{
+  size_t i;
+  for (i = 0; i < c->rec->n_eps; i++)
+    {
+      struct network *n = network_of (c->d, &c->rec->eps[i]);
+      if (n)
+        networks_hold_ip (c->d, n, c->rec->eps[i].ip);
+    }
+}
+
 /* A disconnect: at once, on the loop.  */
 static void
 endpoint_drop (struct ctr *c, size_t i)

@@ -55,6 +55,9 @@ int endpoints_adopt (struct ctr *c, struct ep_plan *p);
 /* Loop thread, when the container stops: its veth pairs, addresses and
    DNS server go.  */
 void endpoints_release (struct ctr *c);
+/* Live restore, before any container is started or settled: the addresses
+   of c's recorded endpoints are held in their pools.  */
+void endpoints_restore (struct ctr *c);
 
 /* POST /networks/{id}/connect and /disconnect.  A running container gets
    or loses the interface at once; a stopped one at its next start.  */
