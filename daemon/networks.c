@@ -151,6 +151,7 @@ networks_free (struct daemon *d)
   for (i = 0; i < nets (d)->n; i++)
     network_free (nets (d)->all[i]);
   free (nets (d)->all);
+  free (nets (d)->rules);
   free (d->networks);
   d->networks = NULL;
 }
@@ -456,7 +457,15 @@ networks_apply_rules (struct daemon *d, skiff_error_t *err)
   ports_release (ports, storage);
   if (r < 0)
     return -1;
-  return nft_apply (NULL, ruleset, err);
+  /* Most starts and exits (no published port) change nothing: a
+     transaction costs milliseconds on the loop, text compares do not.  */
+  if (nets (d)->rules && strcmp (nets (d)->rules, ruleset) == 0)
+    return 0;
+  if (nft_apply (NULL, ruleset, err) < 0)
+    return -1;
+  free (nets (d)->rules);
+  nets (d)->rules = steal_pointer (&ruleset);
+  return 0;
 }
 
 void

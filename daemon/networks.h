@@ -80,7 +80,9 @@ void networks_release_ip (struct daemon *d, struct network *n, const char *ip);
 void networks_hold_ip (struct daemon *d, struct network *n, const char *ip);
 
 /* Rewrites skiff's nftables table from the networks and the published
-   ports of the running containers; failures are logged.  */
+   ports of the running containers, when that gives another ruleset than
+   the one last applied (skiffd's start always applies it); failures are
+   logged.  */
 void networks_refresh_rules (struct daemon *d);
 
 /* Publishes a network event (create, destroy, connect, disconnect);
