@@ -309,7 +309,7 @@ fail:
 }
 
 int
-endpoints_plug (struct ep_plan *p, const char *netns, skiff_error_t *err)
+endpoints_plug (struct ep_plan *p, const char *netns, struct nl_netns *ns, skiff_error_t *err)
 {
   size_t i;
   for (i = 0; i < p->n; i++)
@@ -319,7 +319,7 @@ endpoints_plug (struct ep_plan *p, const char *netns, skiff_error_t *err)
       char host_ifname[16] = "";
       struct nl_endpoint ep = { .bridge = e->bridge, .netns_path = netns, .ifname = e->ep.ifname,
                                 .mac = e->ep.mac, .gateway = e->route ? e->ep.gateway : NULL,
-                                .mtu = e->mtu ? e->mtu : 1500 };
+                                .mtu = e->mtu ? e->mtu : 1500, .ns = ns };
       if (asprintf (&cidr, "%s/%d", e->ep.ip, e->ep.prefix) < 0)
         {
           skiff_error_make (err, ENOMEM, "endpoint");
@@ -568,7 +568,7 @@ static void
 connect_work (uv_work_t *w)
 {
   struct connect_job *j = w->data;
-  endpoints_plug (&j->plan, j->netns, &j->err);
+  endpoints_plug (&j->plan, j->netns, NULL, &j->err);
 }
 
 static void

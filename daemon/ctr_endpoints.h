@@ -11,6 +11,7 @@
 #include "record.h"
 
 struct network;
+struct nl_netns;
 
 /* One interface to make.  */
 struct ep_plan_entry
@@ -45,8 +46,9 @@ void endpoints_plan_release (struct daemon *d, struct ep_plan *p);
 void endpoints_plan_free (struct ep_plan *p);
 
 /* Any thread: makes the plan's veth pairs into the namespace at netns
-   (host_ifname filled in); all or nothing.  */
-int endpoints_plug (struct ep_plan *p, const char *netns, skiff_error_t *err);
+   (host_ifname filled in); all or nothing.  ns: a netlink socket open
+   there (sandbox_netns_create), or NULL.  */
+int endpoints_plug (struct ep_plan *p, const char *netns, struct nl_netns *ns, skiff_error_t *err);
 void endpoints_unplug (struct ep_plan *p);
 
 /* Loop thread: the plan becomes the record's endpoints (a start that
