@@ -309,7 +309,7 @@ fail:
 }
 
 int
-endpoints_plug (struct ep_plan *p, const char *netns, skiff_error_t *err)
+endpoints_plug (struct ep_plan *p, const char *netns, struct nl_netns *ns, skiff_error_t *err)
 {
   size_t i;
   for (i = 0; i < p->n; i++)
@@ -319,7 +319,7 @@ endpoints_plug (struct ep_plan *p, const char *netns, skiff_error_t *err)
       char host_ifname[16] = "";
       struct nl_endpoint ep = { .bridge = e->bridge, .netns_path = netns, .ifname = e->ep.ifname,
                                 .mac = e->ep.mac, .gateway = e->route ? e->ep.gateway : NULL,
-                                .mtu = e->mtu ? e->mtu : 1500 };
+                                .mtu = e->mtu ? e->mtu : 1500, .ns = ns };
       if (asprintf (&cidr, "%s/%d", e->ep.ip, e->ep.prefix) < 0)
         {
           skiff_error_make (err, ENOMEM, "endpoint");
@@ -390,13 +390,30 @@ endpoint_delete_veth (const struct record_endpoint *ep)
 
 /* After its veth pair is gone: the address goes back to the pool.  */
 static void
-endpoint_forget (struct daemon *d, const char *container_id, const struct record_endpoint *ep)
+endpoint_release_ip (struct daemon *d, const struct record_endpoint *ep)
 {
   struct network *n = network_of (d, ep);
   if (n)
+    networks_release_ip (d, n, ep->ip);
+}
+
+static void
+endpoint_disconnected (struct daemon *d, const char *container_id, const struct record_endpoint *ep)
+{
+  struct network *n = network_of (d, ep);
+  if (n)
+    networks_event (d, n, "disconnect", container_id);
+}
+
+void
+endpoints_restore (struct ctr *c)
+{
+  size_t i;
+  for (i = 0; i < c->rec->n_eps; i++)
     {
-      networks_release_ip (d, n, ep->ip);
-      networks_event (d, n, "disconnect", container_id);
+      struct network *n = network_of (c->d, &c->rec->eps[i]);
+      if (n)
+        networks_hold_ip (c->d, n, c->rec->eps[i].ip);
     }
 }
 
@@ -405,19 +422,21 @@ static void
 endpoint_drop (struct ctr *c, size_t i)
 {
   endpoint_delete_veth (&c->rec->eps[i]);
-  endpoint_forget (c->d, c->rec->id, &c->rec->eps[i]);
+  endpoint_release_ip (c->d, &c->rec->eps[i]);
+  endpoint_disconnected (c->d, c->rec->id, &c->rec->eps[i]);
   record_endpoint_remove (c->rec, i);
 }
 
 /* Deleting a veth pair takes the kernel ~20 ms (RCU grace periods): at a
    container's exit it is done in the thread pool, off the loop and off
    the path of `run --rm`; the addresses are released once it is done, so
-   that no new container gets one while the old pair still holds it.  */
+   that no new container gets one while the old pair still holds it.  The
+   `disconnect` events go at once: they are out when a wait for the exit
+   returns, and a `network rm` may follow at once.  */
 struct release_job
 {
   uv_work_t work;
   struct daemon *d;
-  char id[ID_LEN + 1];
   struct record_endpoint *eps;
   size_t n;
 };
@@ -439,7 +458,7 @@ release_after (uv_work_t *w, int status)
   (void) status;
   for (i = 0; i < j->n; i++)
     {
-      endpoint_forget (j->d, j->id, &j->eps[i]);
+      endpoint_release_ip (j->d, &j->eps[i]);
       record_endpoint_clear (&j->eps[i]);
     }
   free (j->eps);
@@ -455,13 +474,15 @@ endpoints_release (struct ctr *c)
   ctr_dns_stop (c);
   if (j)
     {
+      size_t i;
       /* The job takes the endpoints over.  */
       j->d = c->d;
-      snprintf (j->id, sizeof (j->id), "%s", c->rec->id);
       j->eps = c->rec->eps;
       j->n = c->rec->n_eps;
       c->rec->eps = NULL;
       c->rec->n_eps = 0;
+      for (i = 0; i < j->n; i++)
+        endpoint_disconnected (c->d, c->rec->id, &j->eps[i]);
       j->work.data = j;
       uv_queue_work (c->d->loop, &j->work, release_work, release_after);
     }
@@ -556,7 +577,7 @@ static void
 connect_work (uv_work_t *w)
 {
   struct connect_job *j = w->data;
-  endpoints_plug (&j->plan, j->netns, &j->err);
+  endpoints_plug (&j->plan, j->netns, NULL, &j->err);
 }
 
 static void

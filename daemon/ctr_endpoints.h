@@ -11,6 +11,7 @@
 #include "record.h"
 
 struct network;
+struct nl_netns;
 
 /* One interface to make.  */
 struct ep_plan_entry
@@ -45,8 +46,9 @@ void endpoints_plan_release (struct daemon *d, struct ep_plan *p);
 void endpoints_plan_free (struct ep_plan *p);
 
 /* Any thread: makes the plan's veth pairs into the namespace at netns
-   (host_ifname filled in); all or nothing.  */
-int endpoints_plug (struct ep_plan *p, const char *netns, skiff_error_t *err);
+   (host_ifname filled in); all or nothing.  ns: a netlink socket open
+   there (sandbox_netns_create), or NULL.  */
+int endpoints_plug (struct ep_plan *p, const char *netns, struct nl_netns *ns, skiff_error_t *err);
 void endpoints_unplug (struct ep_plan *p);
 
 /* Loop thread: the plan becomes the record's endpoints (a start that
@@ -55,6 +57,9 @@ int endpoints_adopt (struct ctr *c, struct ep_plan *p);
 /* Loop thread, when the container stops: its veth pairs, addresses and
    DNS server go.  */
 void endpoints_release (struct ctr *c);
+/* Live restore, before any container is started or settled: the addresses
+   of c's recorded endpoints are held in their pools.  */
+void endpoints_restore (struct ctr *c);
 
 /* POST /networks/{id}/connect and /disconnect.  A running container gets
    or loses the interface at once; a stopped one at its next start.  */

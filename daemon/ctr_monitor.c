@@ -429,6 +429,11 @@ containers_restore (struct daemon *d, skiff_error_t *err)
       if (containers_add (d, c, err) < 0)
         return -1;
     }
+  /* The pools hold what the records hold (after a reboot the pools'
+     state is gone, and a container found dead gives its addresses back),
+     before any address is given out or back.  */
+  for (i = 0; i < d->n_containers; i++)
+    endpoints_restore (d->containers[i]);
   /* Reconnect to running containers; settle the rest.  */
   for (i = 0; i < d->n_containers; i++)
     {

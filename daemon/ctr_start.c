@@ -171,6 +171,7 @@ start_work (uv_work_t *w)
   struct start_job *j = w->data;
   cleanup_json yajl_val cfg = NULL, hc = NULL;
   cleanup_free char *rootfs = NULL, *spec = NULL, *config_path = NULL, *hostname = NULL;
+  cleanup_nl_netns struct nl_netns *ns = NULL;
   struct oci_spec_input in = { 0 };
   const char *net;
   bool host_net, open_stdin, stdin_once, netns_made = false;
@@ -195,11 +196,13 @@ start_work (uv_work_t *w)
     return;
   if (!host_net)
     {
-      if (sandbox_netns_create (j->netns, &j->err) < 0)
+      /* The thread that makes the namespace opens the socket that the
+         interfaces are made with.  */
+      if (sandbox_netns_create (j->netns, j->plan.n ? &ns : NULL, &j->err) < 0)
         goto undo;
       netns_made = true;
     }
-  if (endpoints_plug (&j->plan, j->netns, &j->err) < 0)
+  if (endpoints_plug (&j->plan, j->netns, ns, &j->err) < 0)
     goto undo;
   {
     struct sandbox_etc etc = { .hosts = j->hosts, .hostname_path = j->hostname_path, .resolv = j->resolv,

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <grp.h>
 #include <limits.h>
 #include <signal.h>
@@ -86,6 +87,23 @@ default_image_helper (char **buf)
   return access (*buf, X_OK) == 0 ? *buf : SKIFF_IMAGE_HELPER_PATH;
 }
 
+/* Whether pid is a live process: a killed daemon that its parent has not
+   reaped yet (a zombie) is not.  */
+static bool
+pid_running (pid_t pid)
+{
+  cleanup_free char *stat = NULL, *path = NULL;
+  const char *end;
+
+  if (kill (pid, 0) < 0)
+    return false;
+  if (asprintf (&path, "/proc/%d/stat", (int) pid) < 0 || fs_read_file (path, &stat, NULL, NULL) < 0)
+    return true;
+  /* "pid (comm) state ...": comm may hold anything, the last ')' ends it */
+  end = strrchr (stat, ')');
+  return !(end && end[1] == ' ' && (end[2] == 'Z' || end[2] == 'X'));
+}
+
 /* Refuses to run beside a live daemon with the same pid file.  */
 static int
 write_pidfile (const char *path, skiff_error_t *err)
@@ -95,7 +113,7 @@ write_pidfile (const char *path, skiff_error_t *err)
   if (fs_read_file (path, &old, NULL, NULL) == 0)
     {
       pid_t pid = atoi (old);
-      if (pid > 0 && pid != getpid () && kill (pid, 0) == 0)
+      if (pid > 0 && pid != getpid () && pid_running (pid))
         return skiff_error_make (err, 0, "pid file `%s` says skiffd is running as pid %d", path, pid);
     }
   snprintf (buf, sizeof (buf), "%d\n", getpid ());

@@ -151,6 +151,7 @@ networks_free (struct daemon *d)
   for (i = 0; i < nets (d)->n; i++)
     network_free (nets (d)->all[i]);
   free (nets (d)->all);
+  free (nets (d)->rules);
   free (d->networks);
   d->networks = NULL;
 }
@@ -190,6 +191,16 @@ network_file (struct daemon *d, const struct network *n)
   return s;
 }
 
+/* The addresses in use: in the exec root, by id.  */
+static char *
+network_pool_file (struct daemon *d, const struct network *n)
+{
+  char *s = NULL;
+  if (asprintf (&s, "%s/network/%s.json", d->opts.exec_root, n->id) < 0)
+    return NULL;
+  return s;
+}
+
 int
 network_save (struct daemon *d, const struct network *n, skiff_error_t *err)
 {
@@ -213,7 +224,7 @@ network_save (struct daemon *d, const struct network *n, skiff_error_t *err)
   if (n->pool)
     {
       json_gen_str (g, "IPAM");
-      ipam_pool_gen (n->pool, g);
+      ipam_pool_gen_config (n->pool, g);
     }
   yajl_gen_map_close (g);
   text = json_gen_steal (g, NULL);
@@ -222,14 +233,62 @@ network_save (struct daemon *d, const struct network *n, skiff_error_t *err)
   return fs_write_file_atomic (path, text, strlen (text), 0600, err);
 }
 
+/* The pool's addresses in use are written at every container start and
+   exit.  They must survive a crash of skiffd (the containers run on), not
+   a reboot (no container outlives one): so they live in the exec root,
+   replaced atomically but without the fsyncs (milliseconds each) of the
+   network's own file.  */
+static int
+network_save_pool (struct daemon *d, const struct network *n, skiff_error_t *err)
+{
+  cleanup_free char *path = network_pool_file (d, n), *text = NULL;
+  if (n->pool == NULL)
+    return 0;
+  text = ipam_pool_to_json (n->pool);
+  if (path == NULL || text == NULL)
+    return skiff_error_make (err, ENOMEM, "network");
+  return fs_write_file_replace (path, text, strlen (text), 0600, err);
+}
+
+/* The pool of the exec root replaces the one of the network's file (which
+   has no addresses in use, or those an older skiffd kept there) when it
+   is of the same configuration.  */
+static void
+network_load_pool (struct daemon *d, struct network *n)
+{
+  cleanup_free char *path = network_pool_file (d, n);
+  cleanup_json yajl_val tree = NULL;
+  skiff_error_t err = NULL;
+  struct ipam_pool *p;
+
+  if (path == NULL || access (path, F_OK) < 0)
+    return;
+  if (json_parse_file (path, &tree, &err) < 0 || (p = ipam_pool_from_value (tree, &err)) == NULL)
+    {
+      log_warning ("network %s: ignoring `%s`: %s", n->name, path, err->msg);
+      skiff_error_release (&err);
+      return;
+    }
+  if (!ipam_pool_same_config (p, n->pool))
+    {
+      log_warning ("network %s: ignoring `%s`: it is of another subnet, gateway or range", n->name, path);
+      ipam_pool_free (p);
+      return;
+    }
+  ipam_pool_free (n->pool);
+  n->pool = p;
+}
+
 int
 network_unlink (struct daemon *d, const struct network *n, skiff_error_t *err)
 {
-  cleanup_free char *path = network_file (d, n);
-  if (path == NULL)
+  cleanup_free char *path = network_file (d, n), *pool = network_pool_file (d, n);
+  if (path == NULL || pool == NULL)
     return skiff_error_make (err, ENOMEM, "network");
   if (unlink (path) < 0 && errno != ENOENT)
     return skiff_error_make (err, errno, "remove `%s`", path);
+  if (unlink (pool) < 0 && errno != ENOENT)
+    return skiff_error_make (err, errno, "remove `%s`", pool);
   return 0;
 }
 
@@ -327,6 +386,13 @@ network_load (struct daemon *d, const char *path, const char *builtin_name, cons
       if (n->pool == NULL)
         goto fail;
     }
+  /* The pool's state first: the network's file keeps no addresses.  */
+  if (n->pool)
+    {
+      network_load_pool (d, n);
+      if (network_save_pool (d, n, err) < 0)
+        goto fail;
+    }
   if (n->builtin && network_save (d, n, err) < 0)
     goto fail;
   *out = n;
@@ -391,7 +457,15 @@ networks_apply_rules (struct daemon *d, skiff_error_t *err)
   ports_release (ports, storage);
   if (r < 0)
     return -1;
-  return nft_apply (NULL, ruleset, err);
+  /* Most starts and exits (no published port) change nothing: a
+     transaction costs milliseconds on the loop, text compares do not.  */
+  if (nets (d)->rules && strcmp (nets (d)->rules, ruleset) == 0)
+    return 0;
+  if (nft_apply (NULL, ruleset, err) < 0)
+    return -1;
+  free (nets (d)->rules);
+  nets (d)->rules = steal_pointer (&ruleset);
+  return 0;
 }
 
 void
@@ -444,12 +518,12 @@ int
 networks_init (struct daemon *d, skiff_error_t *err)
 {
   static const char *const builtin[][2] = { { "bridge", "bridge" }, { "host", "host" }, { "none", "null" } };
-  cleanup_free char *dir = NULL;
+  cleanup_free char *dir = NULL, *pools = NULL;
   size_t i;
 
-  if (asprintf (&dir, "%s/network", d->opts.root) < 0)
+  if (asprintf (&dir, "%s/network", d->opts.root) < 0 || asprintf (&pools, "%s/network", d->opts.exec_root) < 0)
     return skiff_error_make (err, ENOMEM, "networks");
-  if (fs_mkdir_p (dir, 0700, err) < 0)
+  if (fs_mkdir_p (dir, 0700, err) < 0 || fs_mkdir_p (pools, 0700, err) < 0)
     return -1;
   d->networks = calloc (1, sizeof (struct networks));
   if (d->networks == NULL)
@@ -514,7 +588,7 @@ networks_alloc_ip (struct daemon *d, struct network *n, const char *want, char i
     }
   snprintf (gateway, 16, "%s", ipam_pool_gateway (n->pool));
   *prefix = atoi (strchr (ipam_pool_subnet (n->pool), '/') + 1);
-  if (network_save (d, n, err) < 0)
+  if (network_save_pool (d, n, err) < 0)
     {
       ipam_release (n->pool, ip, NULL);
       return -1;
@@ -528,9 +602,23 @@ networks_release_ip (struct daemon *d, struct network *n, const char *ip)
   skiff_error_t err = NULL;
   if (n->pool == NULL || ip == NULL || *ip == '\0')
     return;
-  if (ipam_release (n->pool, ip, &err) < 0 || network_save (d, n, &err) < 0)
+  if (ipam_release (n->pool, ip, &err) < 0 || network_save_pool (d, n, &err) < 0)
     {
       log_warning ("release %s on %s: %s", ip, n->name, err->msg);
+      skiff_error_release (&err);
+    }
+}
+
+void
+networks_hold_ip (struct daemon *d, struct network *n, const char *ip)
+{
+  skiff_error_t err = NULL;
+  char out[IPAM_ADDR_LEN];
+  if (n->pool == NULL || ip == NULL || *ip == '\0' || ipam_is_allocated (n->pool, ip))
+    return;
+  if (ipam_alloc (n->pool, ip, out, &err) < 0 || network_save_pool (d, n, &err) < 0)
+    {
+      log_warning ("hold %s on %s: %s", ip, n->name, err->msg);
       skiff_error_release (&err);
     }
 }

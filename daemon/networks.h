@@ -3,9 +3,11 @@
    and `none` — and user-defined bridge networks (a bridge br-<short id>
    each, isolated from the others, names resolved by the embedded DNS).
    One JSON file per network under <root>/network (the built-ins by name,
-   the others by id) holds its settings and its address pool; the netfilter
-   rules of all of them live in skiff's own nftables table, rebuilt from
-   that state at start and after every change.  Loop thread only.  */
+   the others by id) holds its settings and its pool's configuration; the
+   addresses in use are in <exec root>/network/<id>.json (they outlive a
+   crash of skiffd, not a reboot: nor do containers).  The netfilter rules
+   of all of them live in skiff's own nftables table, rebuilt from that
+   state at start and after every change.  Loop thread only.  */
 #ifndef SKIFF_DAEMON_NETWORKS_H
 #define SKIFF_DAEMON_NETWORKS_H
 
@@ -73,9 +75,14 @@ int networks_remove (struct daemon *d, struct network *n, skiff_error_t *err);
 int networks_alloc_ip (struct daemon *d, struct network *n, const char *want, char ip[16], char gateway[16],
                        int *prefix, skiff_error_t *err);
 void networks_release_ip (struct daemon *d, struct network *n, const char *ip);
+/* Marks ip as in use if it is not (live restore: the addresses of the
+   containers' records, whatever the pool's file says).  */
+void networks_hold_ip (struct daemon *d, struct network *n, const char *ip);
 
 /* Rewrites skiff's nftables table from the networks and the published
-   ports of the running containers; failures are logged.  */
+   ports of the running containers, when that gives another ruleset than
+   the one last applied (skiffd's start always applies it); failures are
+   logged.  */
 void networks_refresh_rules (struct daemon *d);
 
 /* Publishes a network event (create, destroy, connect, disconnect);

@@ -22,6 +22,7 @@ struct networks
 {
   struct network **all;
   size_t n;
+  char *rules; /* the ruleset last applied, NULL before the first */
 };
 
 void network_free (struct network *n);

@@ -1,6 +1,7 @@
 #include "sandbox.h"
 #include "cleanup.h"
 #include "fs.h"
+#include "netlink.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,12 +18,16 @@
 #include <unistd.h>
 
 /* A thread of its own enters a new network namespace (a namespace is a
-   property of the thread), brings lo up and bind-mounts the namespace on
+   property of the thread), brings lo up, opens the netlink socket the
+   interfaces will be made with if asked, and bind-mounts the namespace on
    the path; the namespace outlives the thread through that mount.  A
    thread costs far less than the fork of the daemon this used to be.  */
 struct netns_job
 {
   const char *path;
+  bool want_ns;
+  struct nl_netns *ns;
+  skiff_error_t err; /* nl_netns_here's */
   int errno_;
   const char *what;
 };
@@ -58,6 +63,8 @@ netns_thread (void *arg)
       j->what = "bring lo up";
       goto fail;
     }
+  if (j->want_ns && nl_netns_here (j->path, &j->ns, &j->err) < 0)
+    return NULL;
   if (mount ("/proc/thread-self/ns/net", j->path, NULL, MS_BIND, NULL) < 0)
     {
       j->what = "bind the network namespace";
@@ -71,9 +78,9 @@ fail:
 }
 
 int
-sandbox_netns_create (const char *path, skiff_error_t *err)
+sandbox_netns_create (const char *path, struct nl_netns **ns, skiff_error_t *err)
 {
-  struct netns_job j = { .path = path };
+  struct netns_job j = { .path = path, .want_ns = ns != NULL };
   pthread_t t;
   int fd, r;
   cleanup_free char *dir = strdup (path);
@@ -95,11 +102,22 @@ sandbox_netns_create (const char *path, skiff_error_t *err)
       return skiff_error_make (err, r, "start a thread for a network namespace");
     }
   pthread_join (t, NULL);
-  if (j.what)
+  if (j.what || j.err)
     {
+      nl_netns_free (j.ns);
       unlink (path);
+      if (j.err)
+        {
+          if (err)
+            *err = j.err;
+          else
+            skiff_error_release (&j.err);
+          return -1;
+        }
       return skiff_error_make (err, j.errno_, "%s on `%s`", j.what, path);
     }
+  if (ns)
+    *ns = j.ns;
   return 0;
 }
 

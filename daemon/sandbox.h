@@ -8,8 +8,12 @@
 #include <stdbool.h>
 #include "error.h"
 
-/* Creates a network namespace with only lo (up), bind-mounted at path.  */
-int sandbox_netns_create (const char *path, skiff_error_t *err);
+struct nl_netns;
+
+/* Creates a network namespace with only lo (up), bind-mounted at path.
+   ns not NULL: also a netlink socket opened in it (nl_endpoint.ns) by the
+   thread that made it.  */
+int sandbox_netns_create (const char *path, struct nl_netns **ns, skiff_error_t *err);
 /* Unmounts and removes it; a missing one is fine.  */
 int sandbox_netns_remove (const char *path, skiff_error_t *err);
 

@@ -443,6 +443,30 @@ ipam_pool_addr_cidr (const struct ipam_pool *pool, const char *addr, char out[IP
 
 /* ---- JSON ---- */
 
+static void
+gen_config (const struct ipam_pool *pool, yajl_gen g)
+{
+  json_gen_kv_str (g, "Subnet", pool->subnet_s);
+  json_gen_kv_str (g, "Gateway", pool->gateway_s);
+  json_gen_kv_str (g, "IPRange", pool->range_s);
+  json_gen_kv_bool (g, "Serial", pool->serial);
+}
+
+void
+ipam_pool_gen_config (const struct ipam_pool *pool, yajl_gen g)
+{
+  yajl_gen_map_open (g);
+  gen_config (pool, g);
+  yajl_gen_map_close (g);
+}
+
+bool
+ipam_pool_same_config (const struct ipam_pool *a, const struct ipam_pool *b)
+{
+  return strcmp (a->subnet_s, b->subnet_s) == 0 && strcmp (a->gateway_s, b->gateway_s) == 0
+         && strcmp (a->range_s, b->range_s) == 0 && a->serial == b->serial;
+}
+
 void
 ipam_pool_gen (const struct ipam_pool *pool, yajl_gen g)
 {
@@ -450,10 +474,7 @@ ipam_pool_gen (const struct ipam_pool *pool, yajl_gen g)
   size_t i;
 
   yajl_gen_map_open (g);
-  json_gen_kv_str (g, "Subnet", pool->subnet_s);
-  json_gen_kv_str (g, "Gateway", pool->gateway_s);
-  json_gen_kv_str (g, "IPRange", pool->range_s);
-  json_gen_kv_bool (g, "Serial", pool->serial);
+  gen_config (pool, g);
   ipam_format_addr (pool->next, a);
   json_gen_kv_str (g, "Next", a);
   json_gen_str (g, "Allocated");

@@ -95,8 +95,13 @@ void ipam_pool_addr_cidr (const struct ipam_pool *pool, const char *addr, char o
    {"Subnet":"..","Gateway":"..","IPRange":"..","Serial":false,
     "Next":"..","Allocated":["..",...]}.
    ipam_pool_gen writes it into a generator (for embedding in a bigger
-   record); ipam_pool_to_json returns it as a malloc'd string.  */
+   record); ipam_pool_to_json returns it as a malloc'd string.
+   ipam_pool_gen_config writes the configuration only (Subnet, Gateway,
+   IPRange, Serial): what does not change while the pool is in use.  */
 void ipam_pool_gen (const struct ipam_pool *pool, yajl_gen g);
+void ipam_pool_gen_config (const struct ipam_pool *pool, yajl_gen g);
+/* Whether two pools have the same configuration.  */
+bool ipam_pool_same_config (const struct ipam_pool *a, const struct ipam_pool *b);
 char *ipam_pool_to_json (const struct ipam_pool *pool);
 /* Rebuilds a pool from that object, checking everything as ipam_pool_new
    and ipam_alloc do (a stored file is not trusted blindly).  */

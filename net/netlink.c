@@ -161,6 +161,45 @@ netlink_socket_open_fd (int nsfd, const char *what, struct nl_sock **out, skiff_
   return 0;
 }
 
+struct nl_netns
+{
+  struct nl_sock *sk;
+};
+
+int
+nl_netns_here (const char *netns_path, struct nl_netns **out, skiff_error_t *err)
+{
+  struct nl_netns *ns = calloc (1, sizeof (*ns));
+  int ret;
+
+  *out = NULL;
+  if (ns == NULL)
+    return skiff_error_make (err, ENOMEM, "netlink socket for `%s`", netns_path);
+  ret = socket_connect (&ns->sk);
+  if (ret < 0)
+    {
+      free (ns);
+      return netlink_error (err, ret, "open a netlink socket in network namespace `%s`", netns_path);
+    }
+  *out = ns;
+  return 0;
+}
+
+void
+nl_netns_free (struct nl_netns *ns)
+{
+  if (ns == NULL)
+    return;
+  nl_socket_free (ns->sk);
+  free (ns);
+}
+
+struct nl_sock *
+netlink_netns_sock (struct nl_netns *ns)
+{
+  return ns->sk;
+}
+
 int
 netlink_socket_open (const char *netns_path, struct nl_sock **out, skiff_error_t *err)
 {

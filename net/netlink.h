@@ -45,6 +45,24 @@ int nl_bridge_delete (const char *name, skiff_error_t *err);
 /* Whether a link called `name` exists in the host.  */
 int nl_link_exists (const char *name, bool *exists, skiff_error_t *err);
 
+/* A netlink socket kept open in a network namespace, so that interfaces
+   can be made there without a helper thread entering it each time.  One
+   thread at a time may use it.  */
+struct nl_netns;
+
+/* Opens one in the calling thread's own namespace: for the thread that
+   has just made that namespace (unshare) and is about to leave it with
+   the namespace bind-mounted at netns_path (named in errors).  */
+int nl_netns_here (const char *netns_path, struct nl_netns **out, skiff_error_t *err);
+void nl_netns_free (struct nl_netns *ns);
+
+static inline void
+cleanup_nl_netnsp (struct nl_netns **ns)
+{
+  nl_netns_free (*ns);
+}
+#define cleanup_nl_netns __attribute__ ((cleanup (cleanup_nl_netnsp)))
+
 /* One container interface on a bridge: a veth pair whose host end
    (random name vethXXXXXXX) is enslaved to `bridge` and up, and whose other
    end is created directly inside netns_path under the name ifname, with the
@@ -60,6 +78,8 @@ struct nl_endpoint
   const char *gateway;    /* "172.17.0.1"; NULL: no default route.  An
                              existing default route is replaced.  */
   int mtu;                /* 0: kernel default (1500) */
+  struct nl_netns *ns;    /* a socket open in netns_path (nl_netns_here),
+                             or NULL: one is opened there for the call */
 };
 
 /* Creates the endpoint described by e; host_ifname receives the name of the

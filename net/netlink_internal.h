@@ -64,6 +64,9 @@ int netlink_socket_open (const char *netns_path, struct nl_sock **out, skiff_err
 /* Same, for a namespace already opened (nsfd); `what` names it in errors.  */
 int netlink_socket_open_fd (int nsfd, const char *what, struct nl_sock **out, skiff_error_t *err);
 
+/* The socket of an nl_netns (it stays the nl_netns's).  */
+struct nl_sock *netlink_netns_sock (struct nl_netns *ns);
+
 /* skiff_error_make for a negative libnl result: errno_ is set when the
    libnl code maps to one; the message is "<fmt>: <reason>".  */
 int netlink_error (skiff_error_t *err, int nlerr, const char *fmt, ...) SKIFF_PRINTF (3, 4);

@@ -238,18 +238,19 @@ nl_endpoint_create (const struct nl_endpoint *e, char host_ifname[16], skiff_err
     return netlink_fail (err, EINVAL, "endpoint `%s`: link `%s` is not a bridge", e->ifname, e->bridge);
 
   /* Opening the socket there first also proves that the path is a network
-     namespace before anything is created.  */
+     namespace before anything is created.  A socket the caller already
+     has there saves a helper thread (~1 ms).  */
   nsfd = open (e->netns_path, O_RDONLY | O_CLOEXEC);
   if (nsfd < 0)
     return skiff_error_make (err, errno, "open network namespace `%s`", e->netns_path);
-  if (netlink_socket_open_fd (nsfd, e->netns_path, &ns, err) < 0)
+  if (e->ns == NULL && netlink_socket_open_fd (nsfd, e->netns_path, &ns, err) < 0)
     return -1;
 
   if (pair_create (host, e, rtnl_link_get_ifindex (br), nsfd, mac, guard.name, err) < 0)
     return -1;
   guard.armed = true;
 
-  if (peer_configure (ns, e, local, gw, err) < 0)
+  if (peer_configure (e->ns ? netlink_netns_sock (e->ns) : ns, e, local, gw, err) < 0)
     return skiff_error_wrap (err, "configure `%s` in network namespace `%s`", e->ifname, e->netns_path);
 
   guard.armed = false;

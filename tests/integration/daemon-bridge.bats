@@ -79,8 +79,10 @@ teardown() { daemon_remove_containers; }
   skiff rm -f a1 >/dev/null
   _no_veth() { [ -z "$(in_host ip -o link show type veth)" ]; }
   wait_for _no_veth
-  # the pool gives the address back once the veth pair is gone
-  _freed() { ! jq -e --arg ip "$ip1" '.IPAM.Allocated | index($ip)' "$D_ROOT/network/bridge.json" >/dev/null; }
+  # the pool gives the address back once the veth pair is gone (its
+  # addresses in use are kept in the exec root)
+  pool=$D_EXEC/network/$(api GET /networks/bridge | jq -r .Id).json
+  _freed() { [ -f "$pool" ] && ! jq -e --arg ip "$ip1" '.Allocated | index($ip)' "$pool" >/dev/null; }
   wait_for _freed
   skiff run -d --name a2 alpine sleep 300 >/dev/null
   [ "$(api GET /containers/a2/json | jq -r .NetworkSettings.IPAddress)" = "$ip1" ]
@@ -96,6 +98,24 @@ teardown() { daemon_remove_containers; }
   [[ "$output" == *"$ip1/16"* ]]
   skiff run -d --name other alpine sleep 300 >/dev/null
   [ "$(api GET /containers/other/json | jq -r .NetworkSettings.IPAddress)" != "$ip1" ]
+}
+
+@test "after kill -9 of skiffd, the pools hold the addresses of the running containers even when their state is lost" {
+  skiff run -d --name keep alpine sleep 300 >/dev/null
+  ip1=$(api GET /containers/keep/json | jq -r .NetworkSettings.IPAddress)
+  # the network's own file keeps the pool's configuration, not its addresses
+  run jq -c .IPAM "$D_ROOT/network/bridge.json"
+  [ "$output" = '{"Subnet":"172.17.0.0/16","Gateway":"172.17.0.1","IPRange":"","Serial":false}' ]
+  daemon_kill9
+  # as if the exec root had been emptied (the containers running on)
+  rm "$D_EXEC"/network/*.json
+  daemon_start
+  skiff run -d --name other alpine sleep 300 >/dev/null
+  ip2=$(api GET /containers/other/json | jq -r .NetworkSettings.IPAddress)
+  [[ "$ip2" == 172.17.0.* ]]
+  [ "$ip2" != "$ip1" ]
+  run skiff exec other ping -c 1 -W 2 "$ip1"
+  [ "$status" -eq 0 ]
 }
 
 @test "network ls prints Docker's table; network inspect bridge its JSON" {

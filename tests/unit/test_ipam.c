@@ -358,6 +358,41 @@ test_json_roundtrip (void **state)
   ipam_pool_free (q);
 }
 
+/* The configuration alone (what a network's own file keeps), and the
+   comparison of two pools' configurations.  */
+static void
+test_json_config (void **state)
+{
+  struct ipam_pool *p = pool_ok ("10.9.0.0/24", "10.9.0.254", "10.9.0.0/28");
+  struct ipam_pool *q = pool_ok ("10.9.0.0/24", "10.9.0.254", "10.9.0.0/28");
+  struct ipam_pool *other = pool_ok ("10.9.0.0/24", "10.9.0.254", NULL);
+  struct ipam_pool *r;
+  cleanup_gen yajl_gen g = json_gen_new (false);
+  cleanup_free char *text = NULL;
+  skiff_error_t err = NULL;
+
+  alloc_is (p, NULL, "10.9.0.1");
+  assert_non_null (g);
+  ipam_pool_gen_config (p, g);
+  text = json_gen_steal (g, NULL);
+  assert_string_equal (text, "{\"Subnet\":\"10.9.0.0/24\",\"Gateway\":\"10.9.0.254\",\"IPRange\":\"10.9.0.0/28\","
+                             "\"Serial\":false}");
+  r = ipam_pool_from_json (text, &err);
+  if (r == NULL)
+    fail_msg ("from_json: %s", err->msg);
+  assert_false (ipam_is_allocated (r, "10.9.0.1"));
+  assert_true (ipam_pool_same_config (p, r));
+  /* addresses in use do not count, the range and the mode do */
+  assert_true (ipam_pool_same_config (p, q));
+  assert_false (ipam_pool_same_config (p, other));
+  ipam_pool_set_serial (q, true);
+  assert_false (ipam_pool_same_config (p, q));
+  ipam_pool_free (r);
+  ipam_pool_free (other);
+  ipam_pool_free (q);
+  ipam_pool_free (p);
+}
+
 static void
 test_json_bad (void **state)
 {
@@ -407,7 +442,7 @@ main (void)
     cmocka_unit_test (test_pool_new),        cmocka_unit_test (test_alloc_sequential),
     cmocka_unit_test (test_alloc_serial),    cmocka_unit_test (test_alloc_requested),
     cmocka_unit_test (test_range_edges),     cmocka_unit_test (test_json_roundtrip),
-    cmocka_unit_test (test_json_bad),
+    cmocka_unit_test (test_json_config),     cmocka_unit_test (test_json_bad),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

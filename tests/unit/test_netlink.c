@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
@@ -436,6 +437,74 @@ test_endpoint_mac_default (void **state)
   }
 }
 
+/* A thread enters the namespace, opens an nl_netns there, and leaves.  */
+struct netns_here_job
+{
+  const char *path;
+  struct nl_netns *ns;
+  char *error;
+};
+
+static void *
+netns_here_thread (void *arg)
+{
+  struct netns_here_job *job = arg;
+  skiff_error_t err = NULL;
+  cleanup_close int fd = open (job->path, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0 || setns (fd, CLONE_NEWNET) < 0)
+    job->error = strdup ("enter the namespace");
+  else if (nl_netns_here (job->path, &job->ns, &err) < 0)
+    job->error = strdup (err->msg);
+  skiff_error_release (&err);
+  return NULL;
+}
+
+/* Endpoints made through a socket opened in the namespace beforehand, by
+   a thread that has left it since: two interfaces through the same one.  */
+static void
+test_endpoint_with_netns (void **state)
+{
+  struct netns_here_job job = { .path = path_a };
+  cleanup_nl_netns struct nl_netns *ns = NULL;
+  struct nl_endpoint e0 = { .bridge = br, .netns_path = path_a, .ifname = "eth0", .addr_cidr = "172.17.0.2/16",
+                            .gateway = "172.17.0.1" };
+  struct nl_endpoint e1 = { .bridge = br2, .netns_path = path_a, .ifname = "eth1", .addr_cidr = "172.18.0.2/16" };
+  char h0[16], h1[16], self_before[64] = "", self_after[64] = "";
+  pthread_t th;
+
+  bridge_ok (br, "172.17.0.1/16", 0);
+  bridge_ok (br2, "172.18.0.1/16", 0);
+  assert_int_equal (pthread_create (&th, NULL, netns_here_thread, &job), 0);
+  assert_int_equal (pthread_join (th, NULL), 0);
+  if (job.error)
+    fail_msg ("nl_netns_here: %s", job.error);
+  ns = job.ns;
+  e0.ns = e1.ns = ns;
+  assert_true (readlink ("/proc/thread-self/ns/net", self_before, sizeof (self_before) - 1) > 0);
+  endpoint_ok (&e0, h0);
+  endpoint_ok (&e1, h1);
+  assert_true (readlink ("/proc/thread-self/ns/net", self_after, sizeof (self_after) - 1) > 0);
+  assert_string_equal (self_before, self_after);
+  {
+    cleanup_json yajl_val v = sh_json ("ip -n %s -j addr show dev eth0", ns_a);
+    yajl_val l = only (v);
+    assert_true (has_flag (l, "UP"));
+    assert_true (has_addr (l, "172.17.0.2", 16, NULL));
+  }
+  {
+    cleanup_json yajl_val v = sh_json ("ip -n %s -j addr show dev eth1", ns_a);
+    assert_true (has_addr (only (v), "172.18.0.2", 16, NULL));
+  }
+  {
+    cleanup_json yajl_val v = sh_json ("ip -n %s -j route show default", ns_a);
+    assert_string_equal (jstr (only (v), "dev"), "eth0");
+  }
+  /* The host ends are in the host, not in the namespace.  */
+  assert_false (link_in_ns (ns_a, h0));
+  assert_int_equal (host_veth_count (), 2);
+}
+
 static bool
 ping_until (const char *ns, const char *ip, int seconds)
 {
@@ -740,6 +809,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_bridge_errors, setup, teardown),
     cmocka_unit_test_setup_teardown (test_endpoint_create, setup, teardown),
     cmocka_unit_test_setup_teardown (test_endpoint_mac_default, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_endpoint_with_netns, setup, teardown),
     cmocka_unit_test_setup_teardown (test_endpoint_ping, setup, teardown),
     cmocka_unit_test_setup_teardown (test_endpoint_delete, setup, teardown),
     cmocka_unit_test_setup_teardown (test_endpoint_errors, setup, teardown),
