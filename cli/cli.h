@@ -77,6 +77,12 @@ int cli_pull_image (struct cli_ctx *ctx, const char *name, const char *tag, cons
    "Error: No such container: NAME".  kind: "container" or "image".  */
 int cli_inspect_object (struct cli_ctx *ctx, const char *kind, const char *name, yajl_val *out, skiff_error_t *err);
 
+/* The end of every inspect: each object through the --format template,
+   or all of them as docker's indented JSON array; frees them; then the
+   errors on stderr (docker prints them after the output).  Returns status,
+   or the failure of a template.  */
+int cli_print_inspected (const char *format, yajl_val *found, size_t nfound, char **errors, int status);
+
 /* Returns a malloc'd "/containers/<escaped id><suffix>".  */
 char *cli_path (const char *prefix, const char *id, const char *suffix);
 

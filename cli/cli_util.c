@@ -1,6 +1,7 @@
 /* Shared helpers of the skiff CLI: Docker-style flag and argument errors,
    string vectors, API paths.  */
 #include "cli.h"
+#include "format.h"
 #include "cleanup.h"
 #include "json.h"
 
@@ -171,4 +172,40 @@ cli_print_deleted (yajl_val v, const char *key, const char *title)
   for (i = 0; i < deleted->u.array.len; i++)
     printf ("%s\n", json_str_or (deleted->u.array.values[i], ""));
   printf ("\n");
+}
+
+int
+cli_print_inspected (const char *format, yajl_val *found, size_t nfound, char **errors, int status)
+{
+  size_t k;
+  if (format)
+    for (k = 0; k < nfound; k++)
+      {
+        cleanup_free char *text = NULL;
+        skiff_error_t err = NULL;
+        if (format_render (format, found[k], false, &text, &err) < 0)
+          {
+            status = cli_fail (&err);
+            break;
+          }
+        printf ("%s\n", text);
+      }
+  else if (nfound == 0)
+    printf ("[]\n");
+  else
+    {
+      printf ("[");
+      for (k = 0; k < nfound; k++)
+        {
+          printf (k ? ",\n    " : "\n    ");
+          format_json_indent (stdout, found[k], "    ", 1);
+        }
+      printf ("\n]\n");
+    }
+  for (k = 0; k < nfound; k++)
+    yajl_tree_free (found[k]);
+  fflush (stdout);
+  for (k = 0; errors && errors[k]; k++)
+    fprintf (stderr, "%s\n", errors[k]);
+  return status;
 }

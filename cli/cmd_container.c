@@ -775,46 +775,7 @@ inspect_impl (struct cli_ctx *ctx, int argc, char **argv, const char *forced_typ
             strv_push (&errors, msg);
         }
     }
-  if (format)
-    {
-      size_t k;
-      for (k = 0; k < nfound; k++)
-        {
-          cleanup_free char *text = NULL;
-          skiff_error_t err = NULL;
-          if (format_render (format, found[k], false, &text, &err) < 0)
-            {
-              status = cli_fail (&err);
-              break;
-            }
-          printf ("%s\n", text);
-        }
-    }
-  else
-    {
-      size_t k;
-      if (nfound == 0)
-        printf ("[]\n");
-      else
-        {
-          printf ("[");
-          for (k = 0; k < nfound; k++)
-            {
-              printf (k ? ",\n    " : "\n    ");
-              format_json_indent (stdout, found[k], "    ", 1);
-            }
-          printf ("\n]\n");
-        }
-    }
-  {
-    size_t k;
-    for (k = 0; k < nfound; k++)
-      yajl_tree_free (found[k]);
-    fflush (stdout);
-    for (k = 0; errors && errors[k]; k++)
-      fprintf (stderr, "%s\n", errors[k]);
-  }
-  return status;
+  return cli_print_inspected (format, found, nfound, errors, status);
 }
 
 int

@@ -433,7 +433,7 @@ cmd_network_inspect (struct cli_ctx *ctx, int argc, char **argv)
   cleanup_free yajl_val *found = NULL;
   const char *format = NULL;
   bool verbose = false;
-  size_t nfound = 0, k;
+  size_t nfound = 0;
   int c, i, status = 0;
 
   while ((c = cli_getopt (ctx, argc, argv, "+:f:v", opts)) != -1)
@@ -461,36 +461,7 @@ cmd_network_inspect (struct cli_ctx *ctx, int argc, char **argv)
         fprintf (stderr, "%s\n", err->msg);
       skiff_error_release (&err);
     }
-  if (format)
-    for (k = 0; k < nfound; k++)
-      {
-        cleanup_free char *text = NULL;
-        skiff_error_t err = NULL;
-        if (format_render (format, found[k], false, &text, &err) < 0)
-          {
-            status = cli_fail (&err);
-            break;
-          }
-        printf ("%s\n", text);
-      }
-  else if (nfound == 0)
-    printf ("[]\n");
-  else
-    {
-      printf ("[");
-      for (k = 0; k < nfound; k++)
-        {
-          printf (k ? ",\n    " : "\n    ");
-          format_json_indent (stdout, found[k], "    ", 1);
-        }
-      printf ("\n]\n");
-    }
-  for (k = 0; k < nfound; k++)
-    yajl_tree_free (found[k]);
-  fflush (stdout);
-  for (k = 0; errors && errors[k]; k++)
-    fprintf (stderr, "%s\n", errors[k]);
-  return status;
+  return cli_print_inspected (format, found, nfound, errors, status);
 }
 
 /* ---- network create ---- */

@@ -109,19 +109,26 @@ ports_parse (const char *spec, struct port_binding **list, size_t *n, skiff_erro
   return 0;
 }
 
+/* Whether list[i]'s key came earlier in the list (one entry per key).  */
+static bool
+key_seen_before (const struct port_binding *list, size_t i)
+{
+  size_t j;
+  for (j = 0; j < i; j++)
+    if (strcmp (list[j].key, list[i].key) == 0)
+      return true;
+  return false;
+}
+
 void
 ports_gen_exposed (yajl_gen g, const struct port_binding *list, size_t n)
 {
-  size_t i, j;
+  size_t i;
   json_gen_str (g, "ExposedPorts");
   yajl_gen_map_open (g);
   for (i = 0; i < n; i++)
     {
-      bool seen = false;
-      for (j = 0; j < i; j++)
-        if (strcmp (list[j].key, list[i].key) == 0)
-          seen = true;
-      if (seen)
+      if (key_seen_before (list, i))
         continue;
       json_gen_str (g, list[i].key);
       yajl_gen_map_open (g);
@@ -137,11 +144,7 @@ ports_gen_bindings (yajl_gen g, const struct port_binding *list, size_t n)
   yajl_gen_map_open (g);
   for (i = 0; i < n; i++)
     {
-      bool seen = false;
-      for (j = 0; j < i; j++)
-        if (strcmp (list[j].key, list[i].key) == 0)
-          seen = true;
-      if (seen)
+      if (key_seen_before (list, i))
         continue;
       json_gen_str (g, list[i].key);
       yajl_gen_array_open (g);
