@@ -379,7 +379,11 @@ attach_start (uv_loop_t *loop, uv_stream_t *client, uv_buf_t leftover, const str
   p->o.shim_sock = NULL;
   if (o->exec_process_json)
     p->process_json = strdup (o->exec_process_json);
-  if (attach_parse_detach_keys (o->detach_keys, p->keys, &p->n_keys, NULL) < 0)
+  /* Detach keys apply to a terminal only, as in Docker: a plain stream
+     (`exec -i`, `run -i` without -t) carries any bytes, ctrl-p ctrl-q too.  */
+  if (!o->tty)
+    p->n_keys = 0;
+  else if (attach_parse_detach_keys (o->detach_keys, p->keys, &p->n_keys, NULL) < 0)
     attach_parse_detach_keys (NULL, p->keys, &p->n_keys, NULL);
   shim_decoder_init (&p->dec);
   client->data = p;

@@ -86,6 +86,20 @@ r() { skiff run --rm --network none "$@"; }
   [[ "$output" == "/dev/pts/0"* ]]
 }
 
+@test "run -i and exec -i without a terminal pass any bytes: ctrl-p ctrl-q does not detach" {
+  local f=$BATS_TEST_TMPDIR/bin
+  { head -c 1000 /dev/urandom; printf 'a\020\021b'; head -c 300000 /dev/urandom; } >"$f"
+  want=$(md5sum <"$f" | cut -d' ' -f1)
+  run bash -c "$SKIFF -H unix://$D_SOCK run --rm -i --network none alpine md5sum <'$f'"
+  [ "$status" -eq 0 ]
+  [ "${output%% *}" = "$want" ]
+  skiff run -d --name bin1 --network none alpine sleep 300 >/dev/null
+  run bash -c "$SKIFF -H unix://$D_SOCK exec -i bin1 md5sum <'$f'"
+  [ "$status" -eq 0 ]
+  [ "${output%% *}" = "$want" ]
+  skiff rm -f bin1 >/dev/null
+}
+
 @test "--shm-size default is 64 MiB and /etc files are managed" {
   run r -h box alpine sh -c 'df -k /dev/shm | tail -1; cat /etc/hostname; grep -c localhost /etc/hosts'
   [[ "${lines[0]}" == *" 65536 "* ]]
