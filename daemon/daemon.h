@@ -7,6 +7,7 @@
 #include "error.h"
 
 struct image_store;
+struct image_server;
 struct router;
 struct http_server;
 struct events;
@@ -24,6 +25,7 @@ struct daemon_options
   const char *shim_path;     /* skiff-shim program */
   const char *init_path;     /* skiff-init program (--init) */
   const char *image_helper_path; /* skiff-image program (image operations) */
+  unsigned image_helper_idle;    /* seconds the skiff-image fork server waits; 0: none */
   const char *seccomp_profile; /* Docker's default profile (JSON) */
 };
 
@@ -41,6 +43,7 @@ struct daemon
   void *networks; /* struct networks, networks.c's */
   /* from daemon.json, NULL-terminated (or NULL) */
   char **registry_mirrors, **insecure_registries, **dns;
+  struct image_server *image_server; /* image_server.h */
   struct ctr **containers;
   size_t n_containers, cap_containers;
   uv_signal_t sigterm, sigint, sighup;

@@ -2,15 +2,19 @@
 #include "image_helper.h"
 #include "cleanup.h"
 #include "daemon.h"
+#include "image_server.h"
 #include "json.h"
 #include "log.h"
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #define RESULT_MAX (1024 * 1024)
@@ -26,6 +30,8 @@ struct image_helper
   uv_pipe_t in, out, res;
   unsigned handles; /* not yet closed */
   bool in_closing, out_closing, res_closing;
+  bool forked;      /* runs in a process of the fork server, not in proc */
+  int pid;          /* its process, once known (0 before) */
   unsigned writes;  /* uv_write on stdin in flight */
   size_t queued;    /* their bytes */
   bool end_input;
@@ -270,19 +276,46 @@ on_res_read (uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 
 /* ---- the end ---- */
 
+/* The end of the process: from libuv (a helper skiffd spawned) or from the
+   fork server.  */
 static void
-on_helper_exit (uv_process_t *p, int64_t exit_status, int term_signal)
+helper_exited (struct image_helper *h, int64_t exit_status, int term_signal)
 {
-  struct image_helper *h = p->data;
-
   h->exited = true;
   h->exit_status = exit_status;
   h->term_signal = term_signal;
   if (term_signal)
-    log_warning ("skiff-image %s (pid %d) was killed by signal %d", h->command, p->pid, term_signal);
+    log_warning ("skiff-image %s (pid %d) was killed by signal %d", h->command, h->pid, term_signal);
   /* Nobody reads stdin any more.  */
   close_input (h);
   maybe_finish (h);
+}
+
+static void
+on_helper_exit (uv_process_t *p, int64_t exit_status, int term_signal)
+{
+  helper_exited (p->data, exit_status, term_signal);
+}
+
+static void
+on_server_exited (void *data, int64_t exit_status, int term_signal)
+{
+  helper_exited (data, exit_status, term_signal);
+}
+
+static void
+on_server_started (void *data, int pid)
+{
+  struct image_helper *h = data;
+
+  if (pid < 0)
+    {
+      log_error ("skiff-image %s: the fork server could not start it: %s", h->command, strerror (-pid));
+      return;
+    }
+  h->pid = pid;
+  snprintf (h->staging, sizeof (h->staging), "skiff-image-%d", pid);
+  log_debug ("skiff-image %s: pid %d", h->command, pid);
 }
 
 /* In the pool: what a dead helper leaves behind, and the tags it changed.  */
@@ -292,7 +325,8 @@ cleanup_work (uv_work_t *w)
   struct image_helper *h = w->data;
   skiff_error_t err = NULL;
 
-  if ((h->term_signal || h->exit_status != 0) && image_store_remove_staging (h->d->images, h->staging, &err) < 0)
+  if ((h->term_signal || h->exit_status != 0) && h->staging[0]
+      && image_store_remove_staging (h->d->images, h->staging, &err) < 0)
     {
       log_warning ("skiff-image %s: %s", h->command, err->msg);
       skiff_error_release (&err);
@@ -359,7 +393,8 @@ maybe_finish (struct image_helper *h)
   if (!h->exited || !h->out_eof || !h->res_eof || h->finished)
     return;
   h->finished = true;
-  uv_close ((uv_handle_t *) &h->proc, on_closed);
+  if (!h->forked)
+    uv_close ((uv_handle_t *) &h->proc, on_closed);
   h->work.data = h;
   ret = uv_queue_work (h->d->loop, &h->work, cleanup_work, cleanup_done);
   if (ret < 0)
@@ -384,25 +419,12 @@ push_arg (char ***argv, size_t *n, const char *a)
 }
 
 int
-image_helper_start (struct daemon *d, const struct image_helper_opts *o, struct image_helper **out,
-                    skiff_error_t *err)
+image_helper_args (struct daemon *d, const char *const *tail, char ***out)
 {
-  struct image_helper *h = calloc (1, sizeof (*h));
-  cleanup_free char **argv = NULL;
-  uv_stdio_container_t stdio[4];
-  uv_process_options_t po = { 0 };
+  char **argv = NULL;
   size_t n = 0, i;
   int ret = 0;
 
-  if (h == NULL || (h->command = strdup (o->args[0])) == NULL)
-    {
-      free (h);
-      return skiff_error_make (err, ENOMEM, "start skiff-image");
-    }
-  h->d = d;
-  h->o = *o;
-  h->o.args = NULL; /* the caller's: only used here */
-  h->o.input = NULL;
   ret |= push_arg (&argv, &n, d->opts.image_helper_path);
   ret |= push_arg (&argv, &n, "--root");
   ret |= push_arg (&argv, &n, d->opts.root);
@@ -412,18 +434,33 @@ image_helper_start (struct daemon *d, const struct image_helper_opts *o, struct 
     ret |= push_arg (&argv, &n, "--registry-mirror") | push_arg (&argv, &n, d->registry_mirrors[i]);
   for (i = 0; d->insecure_registries && d->insecure_registries[i]; i++)
     ret |= push_arg (&argv, &n, "--insecure-registry") | push_arg (&argv, &n, d->insecure_registries[i]);
-  for (i = 0; o->args[i]; i++)
-    ret |= push_arg (&argv, &n, o->args[i]);
+  for (i = 0; tail[i]; i++)
+    ret |= push_arg (&argv, &n, tail[i]);
   if (ret < 0)
     {
-      helper_free (h);
-      return skiff_error_make (err, ENOMEM, "start skiff-image");
+      free (argv);
+      return -1;
     }
+  *out = argv;
+  return 0;
+}
 
+/* A skiff-image of skiffd's own for this operation (--image-helper-idle 0,
+   or no fork server to be had).  */
+static int
+helper_spawn (struct image_helper *h, const char *const *args, skiff_error_t *err)
+{
+  struct daemon *d = h->d;
+  cleanup_free char **argv = NULL;
+  uv_stdio_container_t stdio[4];
+  uv_process_options_t po = { 0 };
+  int ret;
+
+  if (image_helper_args (d, args, &argv) < 0)
+    return skiff_error_make (err, ENOMEM, "start skiff-image");
   uv_pipe_init (d->loop, &h->in, 0);
   uv_pipe_init (d->loop, &h->out, 0);
   uv_pipe_init (d->loop, &h->res, 0);
-  h->in.data = h->out.data = h->res.data = h->proc.data = h;
   h->handles = 4;
   stdio[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
   stdio[0].data.stream = (uv_stream_t *) &h->in;
@@ -450,8 +487,84 @@ image_helper_start (struct daemon *d, const struct image_helper_opts *o, struct 
       return skiff_error_make (err, 0, "cannot run skiff-image `%s`: %s", d->opts.image_helper_path,
                                uv_strerror (ret));
     }
-  snprintf (h->staging, sizeof (h->staging), "skiff-image-%d", h->proc.pid);
-  log_debug ("skiff-image %s: pid %d", h->command, h->proc.pid);
+  h->pid = h->proc.pid;
+  snprintf (h->staging, sizeof (h->staging), "skiff-image-%d", h->pid);
+  log_debug ("skiff-image %s: pid %d", h->command, h->pid);
+  return 0;
+}
+
+/* The same operation in a process of the fork server: skiffd makes the
+   three pipes itself and sends the far ends.  */
+static int
+helper_fork (struct image_helper *h, const char *const *args, skiff_error_t *err)
+{
+  static const struct
+  {
+    size_t stream;
+    bool child_reads;
+  } ends[3] = { { offsetof (struct image_helper, in), true },
+                { offsetof (struct image_helper, out), false },
+                { offsetof (struct image_helper, res), false } };
+  struct image_server_op op = { .on_started = on_server_started, .on_exited = on_server_exited, .data = h };
+  int child[3] = { -1, -1, -1 }, mine[3] = { -1, -1, -1 }, i, ret = 0;
+
+  for (i = 0; i < 3; i++)
+    uv_pipe_init (h->d->loop, (uv_pipe_t *) ((char *) h + ends[i].stream), 0);
+  h->handles = 3;
+  for (i = 0; i < 3 && ret == 0; i++)
+    {
+      int p[2];
+      if (pipe2 (p, O_CLOEXEC) < 0)
+        {
+          ret = skiff_error_make (err, errno, "run skiff-image: pipe");
+          break;
+        }
+      child[i] = ends[i].child_reads ? p[0] : p[1];
+      mine[i] = ends[i].child_reads ? p[1] : p[0];
+      if (uv_pipe_open ((uv_pipe_t *) ((char *) h + ends[i].stream), mine[i]) < 0)
+        ret = skiff_error_make (err, EIO, "run skiff-image: pipe");
+      else
+        mine[i] = -1; /* the handle's now */
+    }
+  if (ret == 0)
+    ret = image_server_run (h->d, args, child, &op, err);
+  for (i = 0; i < 3; i++)
+    {
+      if (child[i] >= 0)
+        close (child[i]);
+      if (mine[i] >= 0)
+        close (mine[i]);
+    }
+  if (ret < 0)
+    {
+      /* Every handle closes; the last close frees h.  */
+      h->spawn_failed = true;
+      close_handle ((uv_handle_t *) &h->in, &h->in_closing);
+      close_handle ((uv_handle_t *) &h->out, &h->out_closing);
+      close_handle ((uv_handle_t *) &h->res, &h->res_closing);
+    }
+  return ret;
+}
+
+int
+image_helper_start (struct daemon *d, const struct image_helper_opts *o, struct image_helper **out,
+                    skiff_error_t *err)
+{
+  struct image_helper *h = calloc (1, sizeof (*h));
+
+  if (h == NULL || (h->command = strdup (o->args[0])) == NULL)
+    {
+      free (h);
+      return skiff_error_make (err, ENOMEM, "start skiff-image");
+    }
+  h->d = d;
+  h->o = *o;
+  h->o.args = NULL; /* the caller's: only used here */
+  h->o.input = NULL;
+  h->in.data = h->out.data = h->res.data = h->proc.data = h;
+  h->forked = d->opts.image_helper_idle > 0;
+  if ((h->forked ? helper_fork (h, o->args, err) : helper_spawn (h, o->args, err)) < 0)
+    return -1; /* h is freed with its handles */
   uv_read_start ((uv_stream_t *) &h->out, alloc_block, on_out_read);
   uv_read_start ((uv_stream_t *) &h->res, alloc_block, on_res_read);
   if (!o->stream_input)

@@ -1,7 +1,8 @@
 /* skiffd's side of skiff-image (image/helper/helper.h): every image
    operation that needs libcurl, libarchive or libcrypto (pull, push, login,
-   load, import, save) runs in a skiff-image process of its own, spawned on
-   the loop with uv_spawn.  This module feeds its stdin, hands its stdout to
+   load, import, save) runs in a skiff-image process of its own, forked by
+   the fork server (image_server.h), or spawned on the loop with uv_spawn
+   when --image-helper-idle is 0.  This module feeds its stdin, hands its stdout to
    the caller, reads the result it writes on fd 3 and, once the process has
    exited and its pipes are drained, cleans up after it (the staging
    directory of a killed helper, the tag table it changed) in the thread
@@ -59,6 +60,11 @@ void image_helper_resume_output (struct image_helper *h);
 /* Closes stdout: the helper's next write fails (a save whose client went
    away).  */
 void image_helper_drop_output (struct image_helper *h);
+
+/* The skiff-image command line: the program, skiffd's options for it
+   (--root, --log-level, registry mirrors, insecure registries), then tail
+   (NULL-terminated).  *out is malloc'd; its strings are not copied.  */
+int image_helper_args (struct daemon *d, const char *const *tail, char ***out);
 
 /* Low mark for on_input_drained.  */
 #define IMAGE_HELPER_INPUT_LOW (256 * 1024)

@@ -8,6 +8,7 @@
 #include "events.h"
 #include "fs.h"
 #include "http.h"
+#include "image_server.h"
 #include "log.h"
 #include "memory.h"
 #include "networks.h"
@@ -57,8 +58,28 @@ usage (FILE *f)
               "      --init-path PATH       init for --init (default " SKIFF_INIT_PATH ")\n"
               "      --image-helper PATH    skiff-image program, which runs pulls, pushes, logins,\n"
               "                             loads, imports and saves (default " SKIFF_IMAGE_HELPER_PATH ")\n"
+              "      --image-helper-idle SECONDS\n"
+              "                             how long skiff-image's fork server waits for the next\n"
+              "                             image operation (default 30; 0: no fork server, a\n"
+              "                             skiff-image is started for each operation)\n"
               "      --seccomp-profile FILE default seccomp profile (default " SKIFF_SECCOMP_PATH ")\n"
               "  -h, --help, -v, --version\n");
+}
+
+/* Seconds skiff-image's fork server waits for the next operation
+   (image_server.h): a burst of image operations (a script pulling several
+   images, a pull then a push) pays for loading its libraries once; an
+   idle daemon has no such process after that long.  */
+#define IMAGE_HELPER_IDLE_DEFAULT 30
+
+static int
+parse_seconds (const char *s, unsigned *out)
+{
+  int end = -1;
+
+  if (s[0] < '0' || s[0] > '9' || sscanf (s, "%u%n", out, &end) != 1 || s[end] != '\0' || *out > 86400)
+    return -1;
+  return 0;
 }
 
 /* $SKIFF_IMAGE_HELPER, else the installed skiff-image, else the one
@@ -138,6 +159,7 @@ on_signal (uv_signal_t *s, int signum)
   d->shutting_down = true;
   log_info ("signal %d: shutting down (containers keep running)", signum);
   events_close_all (d->events);
+  image_server_stop (d);
   uv_signal_stop (&d->sigterm);
   uv_signal_stop (&d->sigint);
   uv_signal_stop (&d->sighup);
@@ -216,6 +238,7 @@ main (int argc, char **argv)
     OPT_SHIM,
     OPT_INIT,
     OPT_IMAGE_HELPER,
+    OPT_IMAGE_HELPER_IDLE,
     OPT_SECCOMP,
   };
   static const struct option opts[] = {
@@ -229,6 +252,7 @@ main (int argc, char **argv)
     { "shim", required_argument, NULL, OPT_SHIM },
     { "init-path", required_argument, NULL, OPT_INIT },
     { "image-helper", required_argument, NULL, OPT_IMAGE_HELPER },
+    { "image-helper-idle", required_argument, NULL, OPT_IMAGE_HELPER_IDLE },
     { "seccomp-profile", required_argument, NULL, OPT_SECCOMP },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'v' },
@@ -244,6 +268,7 @@ main (int argc, char **argv)
   int c, level;
 
   d.opts.config_file = "/etc/skiff/daemon.json";
+  d.opts.image_helper_idle = IMAGE_HELPER_IDLE_DEFAULT;
   while ((c = getopt_long (argc, argv, "H:hv", opts, NULL)) != -1)
     {
       switch (c)
@@ -275,6 +300,13 @@ main (int argc, char **argv)
           break;
         case OPT_IMAGE_HELPER:
           d.opts.image_helper_path = optarg;
+          break;
+        case OPT_IMAGE_HELPER_IDLE:
+          if (parse_seconds (optarg, &d.opts.image_helper_idle) < 0)
+            {
+              fprintf (stderr, "skiffd: invalid --image-helper-idle `%s`: give whole seconds, 0 to 86400\n", optarg);
+              return 1;
+            }
           break;
         case OPT_SECCOMP:
           d.opts.seccomp_profile = optarg;

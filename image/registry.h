@@ -151,6 +151,11 @@ int registry_auth_refresh (struct registry_auth *a, const char *www_authenticate
 
 void registry_auth_clear (struct registry_auth *a);
 
+/* libcurl's global set-up (TLS libraries, their configuration), done once
+   per process; every client does it on first use, a spare skiff-image
+   before it waits for its command.  */
+int registry_global_init (skiff_error_t *err);
+
 /* A client for one repository on one endpoint.  */
 struct registry_client;
 

@@ -81,6 +81,12 @@ ensure_global (skiff_error_t *err)
   return 0;
 }
 
+int
+registry_global_init (skiff_error_t *err)
+{
+  return ensure_global (err);
+}
+
 /* ---- endpoints ---- */
 
 static char *

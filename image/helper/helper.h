@@ -50,6 +50,17 @@ int cmd_save (struct helper *h, int argc, char **argv, skiff_error_t *err);
    optional "--"), or -1 when an option is given.  */
 int helper_operands (int argc, char **argv);
 
+/* fork_server.c */
+
+/* A command run in a process of the fork server: argv[0] is its name.
+   Returns the process's exit status.  */
+typedef int (*helper_forked_fn) (int argc, char **argv, void *data);
+
+/* skiff-image --fork-server: serves skiffd on the SOCK_SEQPACKET socket fd
+   until EOF on it and the end of every process it forked (the protocol is
+   in fork_server.c).  Returns 0 then, or -1 with *err set.  */
+int helper_fork_server (int fd, helper_forked_fn run, void *data, skiff_error_t *err);
+
 /* output.c */
 
 /* A pull_progress_fn (data unused): one Docker JSON message on stdout,

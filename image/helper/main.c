@@ -21,6 +21,7 @@
 #include "config.h"
 
 #define RESULT_FD 3
+#define SERVER_FD 4
 
 static const struct
 {
@@ -49,6 +50,8 @@ usage (FILE *f)
               "      --registry-mirror URL     as daemon.json's registry-mirrors (repeatable)\n"
               "      --insecure-registry HOST  as daemon.json's insecure-registries (repeatable)\n"
               "      --log-level LEVEL         error, warn, info or debug (default info)\n"
+              "      --fork-server             no COMMAND: serve skiffd on fd 4, forking a process\n"
+              "                                per command it sends (skiff-image(8))\n"
               "  -h, --help, -v, --version\n\n"
               "Pull and push progress goes to stdout as Docker's JSON messages; the result\n"
               "goes to fd 3 as one JSON object when fd 3 is open, else errors to stderr.\n");
@@ -110,6 +113,71 @@ push_value (const char ***v, size_t *n, const char *value)
   return 0;
 }
 
+/* Runs the command argv[0] with its arguments and writes its result on
+   result_fd (-1: errors to stderr).  Returns the exit status.  */
+static int
+run_command (const struct helper *base, int argc, char **argv, int result_fd)
+{
+  cleanup_gen yajl_gen result = json_gen_new (false);
+  cleanup_free char *staging = NULL;
+  cleanup_free char *text = NULL;
+  struct helper h = *base;
+  skiff_error_t err = NULL;
+  size_t i, len = 0;
+  int ret = IMAGE_ERR;
+
+  for (i = 0; i < sizeof (commands) / sizeof (commands[0]); i++)
+    if (strcmp (commands[i].name, argv[0]) == 0)
+      break;
+  if (i == sizeof (commands) / sizeof (commands[0]))
+    {
+      fprintf (stderr, "skiff-image: unknown command `%s`\n", argv[0]);
+      usage (stderr);
+      return 1;
+    }
+  if (result == NULL)
+    return 1;
+  h.result = result;
+  yajl_gen_map_open (result);
+  /* The staging directory's name tells skiffd what to remove if this
+     process is killed (image_store_remove_staging).  */
+  if (commands[i].store && asprintf (&staging, "skiff-image-%d", getpid ()) < 0)
+    staging = NULL;
+  if (commands[i].store && (staging == NULL || image_store_join (h.root, staging, &h.store, &err) < 0))
+    {
+      if (err == NULL)
+        skiff_error_make (&err, ENOMEM, "open the image store");
+    }
+  else
+    ret = commands[i].fn (&h, argc, argv, &err);
+  image_store_free (h.store);
+
+  if (ret < 0 && err == NULL)
+    skiff_error_make (&err, 0, "%s failed", argv[0]);
+  json_gen_kv_bool (result, "ok", ret >= 0);
+  if (ret < 0)
+    {
+      json_gen_kv_str (result, "kind", error_kind (ret));
+      json_gen_kv_str (result, "message", err->msg);
+    }
+  yajl_gen_map_close (result);
+  text = json_gen_steal (result, &len);
+  if (result_fd >= 0 && (text == NULL || write_all (result_fd, text, len) < 0))
+    return 1;
+  if (ret < 0 && result_fd < 0)
+    fprintf (stderr, "skiff-image: %s\n", err->msg);
+  skiff_error_release (&err);
+  return ret < 0 ? 1 : 0;
+}
+
+/* A forked process of the fork server (fork_server.c): fds 0, 1 and 3 are
+   its operation's.  */
+static int
+run_forked (int argc, char **argv, void *data)
+{
+  return run_command (data, argc, argv, RESULT_FD);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -119,28 +187,29 @@ main (int argc, char **argv)
     OPT_MIRROR,
     OPT_INSECURE,
     OPT_LOG_LEVEL,
+    OPT_FORK_SERVER,
   };
   static const struct option opts[] = {
     { "root", required_argument, NULL, OPT_ROOT },
     { "registry-mirror", required_argument, NULL, OPT_MIRROR },
     { "insecure-registry", required_argument, NULL, OPT_INSECURE },
     { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+    { "fork-server", no_argument, NULL, OPT_FORK_SERVER },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'v' },
     { NULL, 0, NULL, 0 },
   };
   /* Checked before anything is opened: a later open could take fd 3.  */
   int result_fd = fcntl (RESULT_FD, F_SETFD, FD_CLOEXEC) == 0 ? RESULT_FD : -1;
+  int server_fd = fcntl (SERVER_FD, F_SETFD, FD_CLOEXEC) == 0 ? SERVER_FD : -1;
   cleanup_free const char **mirrors = NULL;
   cleanup_free const char **insecure = NULL;
-  cleanup_gen yajl_gen result = json_gen_new (false);
-  cleanup_free char *staging = NULL;
-  cleanup_free char *text = NULL;
   struct helper h = { .root = "/var/lib/skiff" };
   skiff_error_t err = NULL;
-  size_t n_mirrors = 0, n_insecure = 0, i, len = 0;
+  size_t n_mirrors = 0, n_insecure = 0;
   const char *level_name = "info";
-  int c, level, ret = IMAGE_ERR;
+  bool fork_server = false;
+  int c, level;
 
   /* Dies with skiffd: an orphan must not go on changing the store.  */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
@@ -162,6 +231,9 @@ main (int argc, char **argv)
       case OPT_LOG_LEVEL:
         level_name = optarg;
         break;
+      case OPT_FORK_SERVER:
+        fork_server = true;
+        break;
       case 'h':
         usage (stdout);
         return 0;
@@ -173,10 +245,13 @@ main (int argc, char **argv)
         return 1;
       }
   level = skiff_log_level_from_name (level_name);
-  if (level < 0 || optind >= argc || result == NULL)
+  if (level < 0 || (fork_server ? optind < argc : optind >= argc))
     {
       if (level < 0)
         fprintf (stderr, "skiff-image: invalid --log-level `%s`: use error, warn, info or debug\n", level_name);
+      else if (fork_server)
+        fprintf (stderr, "skiff-image: --fork-server takes its commands from fd %d, not from arguments\n",
+                 SERVER_FD);
       usage (stderr);
       return 1;
     }
@@ -184,45 +259,20 @@ main (int argc, char **argv)
     return skiff_error_print (&err, stderr, "skiff-image");
   h.mirrors = mirrors;
   h.insecure = insecure;
-  h.result = result;
-  yajl_gen_map_open (result);
-
-  for (i = 0; i < sizeof (commands) / sizeof (commands[0]); i++)
-    if (strcmp (commands[i].name, argv[optind]) == 0)
-      break;
-  if (i == sizeof (commands) / sizeof (commands[0]))
+  if (fork_server)
     {
-      fprintf (stderr, "skiff-image: unknown command `%s`\n", argv[optind]);
-      usage (stderr);
-      return 1;
+      if (server_fd < 0)
+        {
+          fprintf (stderr, "skiff-image: --fork-server: fd %d is not open\n", SERVER_FD);
+          return 1;
+        }
+      if (helper_fork_server (server_fd, run_forked, &h, &err) < 0)
+        return skiff_error_print (&err, stderr, "skiff-image");
+      return 0;
     }
-  /* The staging directory's name tells skiffd what to remove if this
-     process is killed (image_store_remove_staging).  */
-  if (commands[i].store && asprintf (&staging, "skiff-image-%d", getpid ()) < 0)
-    staging = NULL;
-  if (commands[i].store && (staging == NULL || image_store_join (h.root, staging, &h.store, &err) < 0))
-    {
-      if (err == NULL)
-        skiff_error_make (&err, ENOMEM, "open the image store");
-    }
-  else
-    ret = commands[i].fn (&h, argc - optind, argv + optind, &err);
-  image_store_free (h.store);
-
-  if (ret < 0 && err == NULL)
-    skiff_error_make (&err, 0, "%s failed", argv[optind]);
-  json_gen_kv_bool (result, "ok", ret >= 0);
-  if (ret < 0)
-    {
-      json_gen_kv_str (result, "kind", error_kind (ret));
-      json_gen_kv_str (result, "message", err->msg);
-    }
-  yajl_gen_map_close (result);
-  text = json_gen_steal (result, &len);
-  if (result_fd >= 0 && (text == NULL || write_all (result_fd, text, len) < 0))
-    return 1;
-  if (ret < 0 && result_fd < 0)
-    fprintf (stderr, "skiff-image: %s\n", err->msg);
-  skiff_error_release (&err);
-  return ret < 0 ? 1 : 0;
+  c = run_command (&h, argc - optind, argv + optind, result_fd);
+  /* Without the libraries' exit handlers, which only free memory and
+     would keep skiffd waiting for this process's end a few ms longer.  */
+  fflush (NULL);
+  _exit (c);
 }

@@ -27,19 +27,106 @@ store_listing() { (cd "$D_ROOT/image" && find configs layers metadata repositori
   [[ "$output" == *libcurl* && "$output" == *libarchive* && "$output" == *libcrypto* ]]
 }
 
-@test "no skiff-image runs while the daemon is idle, and none is left after an operation" {
+@test "after an operation no skiff-image runs one, and nothing is left in the staging area" {
   skiff save -o "$BATS_TEST_TMPDIR/a.tar" alpine >/dev/null
+  skiff version >/dev/null
   [ -z "$(daemon_helper_pids)" ]
   [ -z "$(ls -A "$D_ROOT/image/tmp")" ]
 }
 
-@test "skiff-image killed in the middle of a load: that load fails with a clear error, the store is as it was, the same load then works" {
-  local big=$BATS_TEST_TMPDIR/big fifo=$BATS_TEST_TMPDIR/body out=$BATS_TEST_TMPDIR/answer before pid curl_pid size
-  # A new image with a 32 MiB layer, saved to an archive and removed again.
-  image_with_blob big:1 32 "$big"
+# The pid skiffd logged for the last operation of that name.
+op_pid() { sed -n "s/.* debug: skiff-image $1: pid \([0-9]*\)\$/\1/p" "$D_LOG" | tail -1; }
+one_server() { [ "$(daemon_image_server_pid | wc -l)" -eq 1 ]; }
+
+@test "image operations run in processes forked by one skiff-image fork server, which stays for the next one" {
+  local server first second
+  skiff save -o "$BATS_TEST_TMPDIR/a.tar" alpine >/dev/null
+  poll_until 20 one_server
+  server=$(daemon_image_server_pid)
+  first=$(op_pid save)
+  [[ "$(tr '\0' ' ' <"/proc/$server/cmdline")" == *" --fork-server " ]]
+  # its operation's process has ended, and left no staging directory
+  [ -n "$first" ] && [ "$first" != "$server" ]
+  poll_until 20 pid_dead "$first"
+  [ -z "$(ls -A "$D_ROOT/image/tmp")" ]
+
+  run skiff save -o "$BATS_TEST_TMPDIR/b.tar" alpine
+  [ "$status" -eq 0 ]
+  cmp "$BATS_TEST_TMPDIR/a.tar" "$BATS_TEST_TMPDIR/b.tar"
+  second=$(op_pid save)
+  [ "$second" != "$first" ] && [ "$second" != "$server" ]
+  [ "$(daemon_image_server_pid)" = "$server" ]
+  # skiffd started no other skiff-image of its own
+  [ "$(grep -c 'debug: skiff-image server: pid' "$D_LOG")" -ge 1 ]
+  [ -z "$(ps -o pid=,comm= --ppid "$(_daemon_pid)" | awk '$2 == "skiff-image"')" ]
+}
+
+@test "the fork server killed while it waits: the next operation starts a new one and works" {
+  local server
+  skiff save -o "$BATS_TEST_TMPDIR/a.tar" alpine >/dev/null
+  poll_until 20 one_server
+  server=$(daemon_image_server_pid)
+  kill -KILL "$server"
+  poll_until 20 pid_dead "$server"
+  poll_until 20 grep -q "skiff-image server (pid $server) ended: signal 9" "$D_LOG"
+  run skiff save -o "$BATS_TEST_TMPDIR/b.tar" alpine
+  [ "$status" -eq 0 ]
+  cmp "$BATS_TEST_TMPDIR/a.tar" "$BATS_TEST_TMPDIR/b.tar"
+  poll_until 20 one_server
+  [ "$(daemon_image_server_pid)" != "$server" ]
+}
+
+@test "--image-helper-idle: the fork server ends after that many seconds unused; 0 starts a skiff-image per operation; a bad value is refused" {
+  local server pid
+  daemon_stop
+  D_SKIFFD_OPTS="--image-helper-idle 1" daemon_start
+  skiff save -o "$BATS_TEST_TMPDIR/a.tar" alpine >/dev/null
+  poll_until 20 one_server
+  server=$(daemon_image_server_pid)
+  poll_until 20 pid_dead "$server"
+  grep -q "skiff-image server (pid $server): no operation for 1 s, it ends" "$D_LOG"
+  [ -z "$(daemon_image_server_pid)" ]
+
+  daemon_stop
+  D_SKIFFD_OPTS="--image-helper-idle 0" daemon_start
+  skiff save -o "$BATS_TEST_TMPDIR/b.tar" alpine >/dev/null
+  pid=$(op_pid save)
+  skiff version >/dev/null
+  [ -z "$(daemon_image_server_pid)" ]
+  cmp "$BATS_TEST_TMPDIR/a.tar" "$BATS_TEST_TMPDIR/b.tar"
+  # that skiff-image was skiffd's own child
+  grep -q "skiff-image save: pid $pid\$" "$D_LOG"
+  ! grep -q "skiff-image server: pid" <(tail -n +"$(grep -n 'listening on' "$D_LOG" | tail -1 | cut -d: -f1)" "$D_LOG")
+  daemon_stop
+
+  run "$SKIFFD" --image-helper-idle 1x
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"invalid --image-helper-idle \`1x\`: give whole seconds, 0 to 86400"* ]]
+  run "$SKIFFD" --image-helper-idle -1
+  [ "$status" -eq 1 ]
+  daemon_start
+}
+
+@test "skiff-image --fork-server wants its socket on fd 4 and no command" {
+  run "$SKIFF_IMAGE_HELPER" --root "$D_ROOT" --fork-server 4>&-
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"--fork-server: fd 4 is not open"* ]]
+  run "$SKIFF_IMAGE_HELPER" --fork-server pull alpine
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"--fork-server takes its commands from fd 4, not from arguments"* ]]
+}
+
+# kill_mid_load NAME VICTIM: a load of a new image NAME (a 32 MiB layer)
+# gets half of its archive, then nothing, so that its skiff-image waits
+# for the rest; then VICTIM is killed: "process" (that skiff-image) or
+# "server" (the fork server, its parent).  The load fails with a clear
+# error, the store is as it was, nothing is left, the same load then works.
+kill_mid_load() {
+  local name=$1 victim=$2 big=$BATS_TEST_TMPDIR/big fifo=$BATS_TEST_TMPDIR/body out=$BATS_TEST_TMPDIR/answer
+  local before pid curl_pid size
+  image_with_blob "$name" 32 "$big"
   before=$(store_listing)
 
-  # Half of the archive, then nothing: the helper waits for the rest.
   mkfifo "$fifo"
   curl -sS --unix-socket "$D_SOCK" -X POST -H 'Content-Type: application/x-tar' -T "$fifo" \
     -w '\n%{http_code}\n' http://x/images/load >"$out" 2>&1 &
@@ -50,7 +137,13 @@ store_listing() { (cd "$D_ROOT/image" && find configs layers metadata repositori
   poll_until 20 test -n "$(daemon_helper_pids)"
   pid=$(daemon_helper_pids)
   poll_until 20 helper_staged "$pid"
-  kill -KILL "$pid"
+  # the fork server forked it
+  [ "$(awk '{ print $4 }' "/proc/$pid/stat")" = "$(daemon_image_server_pid)" ]
+  if [ "$victim" = server ]; then
+    kill -KILL "$(daemon_image_server_pid)"
+  else
+    kill -KILL "$pid"
+  fi
   exec 5>&-
   wait "$curl_pid"
 
@@ -62,6 +155,7 @@ store_listing() { (cd "$D_ROOT/image" && find configs layers metadata repositori
   [ "$status" -eq 0 ]
   [[ "$output" != *big* ]]
   [ "$(store_listing)" = "$before" ]
+  poll_until 20 pid_dead "$pid"
   poll_until 20 test ! -e "$D_ROOT/image/tmp/skiff-image-$pid"
   [ -z "$(ls -A "$D_ROOT/image/tmp")" ]
   run skiff run --rm --network none alpine echo still running
@@ -69,10 +163,18 @@ store_listing() { (cd "$D_ROOT/image" && find configs layers metadata repositori
 
   run skiff load -i "$big/image.tar"
   [ "$status" -eq 0 ]
-  [[ "$output" == *"Loaded image: big:1"* ]]
-  run skiff run --rm --network none big:1 stat -c %s /blob
+  [[ "$output" == *"Loaded image: $name"* ]]
+  run skiff run --rm --network none "$name" stat -c %s /blob
   [ "$output" = $((32 << 20)) ]
-  skiff rmi big:1 >/dev/null
+  skiff rmi "$name" >/dev/null
+}
+
+@test "skiff-image killed in the middle of a load: that load fails with a clear error, the store is as it was, the same load then works" {
+  kill_mid_load big:1 process
+}
+
+@test "the fork server killed in the middle of a load: the same, its process goes with it" {
+  kill_mid_load big:2 server
 }
 
 @test "a missing skiff-image fails the operation with a message naming it" {

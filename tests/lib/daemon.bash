@@ -19,8 +19,10 @@
 # daemon_stop, daemon_kill9, daemon_cleanup, daemon_remove_containers and
 # daemon_remove_networks (a test's teardown), skiff (the CLI on this daemon),
 # api (curl on the socket), import_alpine, in_host (a command in the
-# daemon's network namespace), daemon_helper_pids (its running skiff-image
-# processes), image_with_blob.
+# daemon's network namespace), daemon_helper_pids (its skiff-image processes
+# running an operation), daemon_image_server_pid (skiff-image's fork server),
+# image_with_blob.
+# D_SKIFFD_OPTS: more options for skiffd (split on spaces).
 
 _find_built() {
   local var=$1 name=$2
@@ -83,7 +85,8 @@ daemon_start() {
   [ -z "${D_HOSTNAME:-}" ] || uts=(unshare --uts -- sh -c 'hostname "$0" && exec "$@"' "$D_HOSTNAME")
   nsenter --net="/run/netns/$D_NETNS" "${uts[@]}" "$SKIFFD" -H "unix://$D_SOCK" --root "$D_ROOT" --exec-root "$D_EXEC" \
     --pidfile "$D_DIR/skiffd.pid" --config-file "$D_DIR/daemon.json" --log-level debug --shim "$SKIFF_SHIM" \
-    --init-path "$SKIFF_INIT" --image-helper "$SKIFF_IMAGE_HELPER" --seccomp-profile "$SKIFF_SECCOMP_PROFILE" >>"$D_LOG" 2>&1 3>&- &
+    --init-path "$SKIFF_INIT" --image-helper "$SKIFF_IMAGE_HELPER" --seccomp-profile "$SKIFF_SECCOMP_PROFILE" \
+    ${D_SKIFFD_OPTS:-} >>"$D_LOG" 2>&1 3>&- &
   D_PID=$!
   disown "$D_PID" 2>/dev/null || true # no job-control noise when it is killed
   export D_PID
@@ -194,7 +197,18 @@ wait_ctr_status() { wait_for _ctr_status_is "$1" "$2"; }
 in_host() { nsenter --net="/run/netns/$D_NETNS" "$@"; }
 
 # The skiff-image children of the daemon (by parent pid, never by name).
-daemon_helper_pids() { ps -o pid=,comm= --ppid "$(_daemon_pid)" | awk '$2 == "skiff-image" { print $1 }'; }
+# The skiff-image processes running an operation: skiffd logs "skiff-image
+# OP: pid N" for each (the daemons of the tests log at debug level); with
+# the fork server they are its children, not skiffd's.
+daemon_helper_pids() {
+  local p
+  for p in $(sed -n 's/.* debug: skiff-image [a-z]*: pid \([0-9]*\)$/\1/p' "$D_LOG" | sort -u); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = skiff-image ] && echo "$p"
+  done
+  return 0
+}
+# The fork server (skiff-image --fork-server), if one runs.
+daemon_image_server_pid() { ps -o pid=,comm= --ppid "$(_daemon_pid)" | awk '$2 == "skiff-image-srv" { print $1 }'; }
 
 # image_with_blob NAME MIB DIR: an image NAME (the alpine rootfs and a /blob
 # of MIB MiB of random bytes), saved to DIR/image.tar and removed again.
