@@ -25,6 +25,17 @@
    existing link is retried this many times.  */
 #define NAME_ATTEMPTS 8
 
+/* The largest IPv4 GSO packet on both ends of a pair ("BIG TCP" for IPv4,
+   Linux 6.3): a container's TCP stack then hands 256 KiB packets to the
+   veth, and the bridge, br_netfilter's hooks and the other veth handle a
+   quarter as many packets as with the 64 KiB default; throughput between
+   two containers about doubles (doc/performance.md).  Traffic that leaves
+   through a device without it is segmented there, as any GSO packet.  */
+#define ENDPOINT_GSO_IPV4_MAX_SIZE (256 * 1024)
+#ifndef IFLA_GSO_IPV4_MAX_SIZE
+#define IFLA_GSO_IPV4_MAX_SIZE 63 /* linux/if_link.h of Linux 6.3 */
+#endif
+
 /* Deletes a half-built pair when nl_endpoint_create fails after creating
    it.  Declared after the socket it uses, so it runs before that socket
    is freed.  */
@@ -111,6 +122,33 @@ pair_create (struct nl_sock *sk, const struct nl_endpoint *e, int bridge_index, 
                            NAME_ATTEMPTS);
 }
 
+/* Sets the link's IPv4 GSO limit (by ifindex, or by name when ifindex is
+   0).  A kernel before 6.3 ignores the attribute; one whose device allows
+   less refuses it (EINVAL): both keep the default, which is no error.  */
+static int
+link_set_gso_ipv4 (struct nl_sock *sk, int ifindex, const char *name, skiff_error_t *err)
+{
+  struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+  struct nl_msg *msg = nlmsg_alloc_simple (RTM_NEWLINK, 0);
+  int ret;
+
+  if (msg == NULL)
+    return skiff_error_make (err, ENOMEM, "set the GSO size of `%s`", name);
+  if (nlmsg_append (msg, &ifi, sizeof (ifi), NLMSG_ALIGNTO) < 0
+      || (ifindex == 0 && nla_put_string (msg, IFLA_IFNAME, name) < 0)
+      || nla_put_u32 (msg, IFLA_GSO_IPV4_MAX_SIZE, ENDPOINT_GSO_IPV4_MAX_SIZE) < 0)
+    {
+      nlmsg_free (msg);
+      return skiff_error_make (err, ENOMEM, "set the GSO size of `%s`", name);
+    }
+  ret = nl_send_sync (sk, msg); /* frees msg */
+  if (ret == -NLE_INVAL || ret == -NLE_RANGE || ret == -NLE_OPNOTSUPP)
+    return 0;
+  if (ret < 0)
+    return netlink_error (err, ret, "set the GSO size of `%s`", name);
+  return 0;
+}
+
 static int
 default_route_replace (struct nl_sock *sk, int ifindex, struct nl_addr *gw, skiff_error_t *err)
 {
@@ -163,6 +201,8 @@ peer_configure (struct nl_sock *sk, const struct nl_endpoint *e, struct nl_addr 
   if (local != NULL && netlink_addr_add (sk, rtnl_link_get_ifindex (link), e->ifname, local, err) < 0)
     return -1;
   if (netlink_link_set_up (sk, link, 0, err) < 0)
+    return -1;
+  if (link_set_gso_ipv4 (sk, rtnl_link_get_ifindex (link), e->ifname, err) < 0)
     return -1;
   if (gw != NULL && default_route_replace (sk, rtnl_link_get_ifindex (link), gw, err) < 0)
     return -1;
@@ -249,6 +289,8 @@ nl_endpoint_create (const struct nl_endpoint *e, char host_ifname[16], skiff_err
   if (pair_create (host, e, rtnl_link_get_ifindex (br), nsfd, mac, guard.name, err) < 0)
     return -1;
   guard.armed = true;
+  if (link_set_gso_ipv4 (host, 0, guard.name, err) < 0)
+    return -1;
 
   if (peer_configure (e->ns ? netlink_netns_sock (e->ns) : ns, e, local, gw, err) < 0)
     return skiff_error_wrap (err, "configure `%s` in network namespace `%s`", e->ifname, e->netns_path);

@@ -45,6 +45,32 @@ teardown() { daemon_remove_containers; }
   [[ "$output" == *"bad address 'alpine2'"* ]]
 }
 
+@test "both ends of a container's veth pair take 256 KiB IPv4 GSO packets (BIG TCP)" {
+  [ -x "${LINKGSO:-}" ] || fail "LINKGSO (tests/lib/linkgso) is not set: make check sets it"
+  skiff run -dit --name alpine1 alpine ash >/dev/null
+  pid=$(skiff inspect -f '{{.State.Pid}}' alpine1)
+  run nsenter --net="/proc/$pid/ns/net" "$LINKGSO" eth0
+  [ "$status" -eq 0 ]
+  [ "$output" = 262144 ]
+  veth=$(in_host ip -o link show master skiff0 | awk -F': ' '{ print $2 }' | cut -d@ -f1)
+  [[ "$veth" == veth* ]]
+  run in_host "$LINKGSO" "$veth"
+  [ "$output" = 262144 ]
+  # A TCP transfer over the bridge with those packets arrives whole.
+  # (busybox nc -l ends at EOF on its stdin: a sleep holds it open)
+  skiff run -d --name sink alpine sh -c 'sleep 600 | nc -l -p 5000 | md5sum >/tmp/sum; sleep 600' >/dev/null
+  ip2=$(skiff inspect -f '{{.NetworkSettings.IPAddress}}' sink)
+  head -c $((8 << 20)) /dev/urandom >"$BATS_TEST_TMPDIR/blob"
+  want=$(md5sum <"$BATS_TEST_TMPDIR/blob" | cut -d' ' -f1)
+  _listening() { skiff exec sink netstat -ltn | grep -q ':5000 '; }
+  wait_for _listening
+  skiff exec -i alpine1 nc -w 2 "$ip2" 5000 <"$BATS_TEST_TMPDIR/blob"
+  _summed() { skiff exec sink cat /tmp/sum | grep -q .; }
+  wait_for _summed
+  run skiff exec sink cat /tmp/sum
+  [ "${output%% *}" = "$want" ]
+}
+
 @test "network inspect bridge lists the container with the address ip addr shows inside" {
   skiff run -dit --name alpine1 alpine ash >/dev/null
   inside=$(skiff exec alpine1 ip -4 -o addr show eth0 | awk '{print $4}')
