@@ -1,4 +1,4 @@
-/* Base64 over OpenSSL's EVP_EncodeBlock/EVP_DecodeBlock, in the standard
+/* Base64 over glibc's b64_ntop/b64_pton (libresolv), in the standard
    and the URL alphabet (Go's base64.URLEncoding, which the docker CLI
    uses for X-Registry-Auth).  */
 #ifndef SKIFF_COMMON_BASE64_H

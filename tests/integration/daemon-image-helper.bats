@@ -17,7 +17,10 @@ helper_staged() { [ -n "$(find "$D_ROOT/image/tmp/skiff-image-$1" -type f -size 
 # The image store's files, without the staging area.
 store_listing() { (cd "$D_ROOT/image" && find configs layers metadata repositories.json -maxdepth 1 | sort); }
 
-@test "skiffd links neither libcurl nor libarchive nor libcrypto; skiff-image does" {
+@test "skiffd links neither libcurl nor libarchive nor libcrypto, the CLI not libcrypto; skiff-image does" {
+  run readelf -d "$SKIFF"
+  [ "$status" -eq 0 ]
+  [[ "$output" != *libcrypto* && "$output" == *libresolv* ]]
   run readelf -d "$SKIFFD"
   [ "$status" -eq 0 ]
   [[ "$output" != *libcurl* && "$output" != *libarchive* && "$output" != *libcrypto* ]]
