@@ -252,15 +252,28 @@ auth_config_remove (const char *key, bool *found, skiff_error_t *err)
   return store (path, root, key, NULL, found, err);
 }
 
+char *
+auth_config_json (const char *user, const char *password, const char *server)
+{
+  cleanup_gen yajl_gen g = json_gen_new (false);
+
+  if (g == NULL)
+    return NULL;
+  yajl_gen_map_open (g);
+  json_gen_kv_str (g, "username", user);
+  json_gen_kv_str (g, "password", password);
+  json_gen_kv_str (g, "serveraddress", server);
+  yajl_gen_map_close (g);
+  return json_gen_steal (g, NULL);
+}
+
 int
 auth_header_for_image (const char *ref, char **header, skiff_error_t *err)
 {
   cleanup_free char *key = auth_key_of_image (ref);
   cleanup_free char *user = NULL;
   cleanup_free char *password = NULL;
-  cleanup_gen yajl_gen g = NULL;
-  const unsigned char *text;
-  size_t len;
+  cleanup_free char *text = NULL;
 
   *header = NULL;
   if (key == NULL)
@@ -269,17 +282,10 @@ auth_header_for_image (const char *ref, char **header, skiff_error_t *err)
     return -1;
   if (user == NULL)
     return 0;
-  g = json_gen_new (false);
-  if (g == NULL)
-    return skiff_error_make (err, ENOMEM, "credentials");
-  yajl_gen_map_open (g);
-  json_gen_kv_str (g, "username", user);
-  json_gen_kv_str (g, "password", password);
-  json_gen_kv_str (g, "serveraddress", key);
-  yajl_gen_map_close (g);
-  if (yajl_gen_get_buf (g, &text, &len) != yajl_gen_status_ok
-      || (*header = base64_encode (text, len, true)) == NULL)
-    return skiff_error_make (err, ENOMEM, "credentials");
+  text = auth_config_json (user, password, key);
   explicit_bzero (password, strlen (password));
+  if (text == NULL || (*header = base64_encode (text, strlen (text), true)) == NULL)
+    return skiff_error_make (err, ENOMEM, "credentials");
+  explicit_bzero (text, strlen (text));
   return 0;
 }

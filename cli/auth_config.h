@@ -33,6 +33,11 @@ int auth_config_set (const char *key, const char *user, const char *password, sk
 /* *found false when there was no entry.  */
 int auth_config_remove (const char *key, bool *found, skiff_error_t *err);
 
+/* Docker's AuthConfig as JSON text, {"username","password","serveraddress"}
+   (the body of POST /auth, the X-Registry-Auth before base64).  malloc'd;
+   NULL on ENOMEM.  */
+char *auth_config_json (const char *user, const char *password, const char *server);
+
 /* The X-Registry-Auth value for the image's registry: base64url JSON
    {"username","password","serveraddress"}; NULL when no credentials.  */
 int auth_header_for_image (const char *ref, char **header, skiff_error_t *err);

@@ -48,18 +48,9 @@ static int
 check_login (struct cli_ctx *ctx, const char *server, const char *user, const char *password, char **status,
              skiff_error_t *err)
 {
-  cleanup_gen yajl_gen g = json_gen_new (false);
-  cleanup_free char *body = NULL;
+  cleanup_free char *body = auth_config_json (user, password, server);
   cleanup_json yajl_val v = NULL;
 
-  if (g == NULL)
-    return skiff_error_make (err, ENOMEM, "login");
-  yajl_gen_map_open (g);
-  json_gen_kv_str (g, "username", user);
-  json_gen_kv_str (g, "password", password);
-  json_gen_kv_str (g, "serveraddress", server);
-  yajl_gen_map_close (g);
-  body = json_gen_steal (g, NULL);
   if (body == NULL)
     return skiff_error_make (err, ENOMEM, "login");
   if (client_json (&ctx->client, "POST", "/auth", body, &v, err) < 0)

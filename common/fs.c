@@ -51,17 +51,19 @@ fs_read_file (const char *path, char **out, size_t *len, skiff_error_t *err)
   return 0;
 }
 
-static int
-write_all (int fd, const void *data, size_t len)
+int
+fs_write_all (int fd, const void *data, size_t len)
 {
   const char *p = data;
   while (len > 0)
     {
       ssize_t n = write (fd, p, len);
-      if (n < 0)
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
         {
-          if (errno == EINTR)
-            continue;
+          if (n == 0)
+            errno = EIO;
           return -1;
         }
       p += n;
@@ -103,7 +105,7 @@ write_file_renamed (const char *path, const void *data, size_t len, mode_t mode,
   fd = mkostemp (tmp, O_CLOEXEC);
   if (fd < 0)
     return skiff_error_make (err, errno, "create temporary file for `%s`", path);
-  if (fchmod (fd, mode) < 0 || write_all (fd, data, len) < 0 || (durable && fsync (fd) < 0))
+  if (fchmod (fd, mode) < 0 || fs_write_all (fd, data, len) < 0 || (durable && fsync (fd) < 0))
     {
       int saved = errno;
       unlink (tmp);
@@ -138,7 +140,7 @@ fs_write_string (const char *path, const char *value, skiff_error_t *err)
   cleanup_close int fd = open (path, O_WRONLY | O_CLOEXEC);
   if (fd < 0)
     return skiff_error_make (err, errno, "open `%s`", path);
-  if (write_all (fd, value, strlen (value)) < 0)
+  if (fs_write_all (fd, value, strlen (value)) < 0)
     return skiff_error_make (err, errno, "write `%s` to `%s`", value, path);
   return 0;
 }

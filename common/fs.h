@@ -10,6 +10,10 @@
 /* Reads the whole file into a NUL-terminated buffer (*len without the NUL).  */
 int fs_read_file (const char *path, char **out, size_t *len, skiff_error_t *err);
 
+/* Writes all of data to fd, again after EINTR and short writes.  0, or -1
+   with errno set.  */
+int fs_write_all (int fd, const void *data, size_t len);
+
 /* Writes data to a temporary file beside path, fsyncs it, renames it over
    path and fsyncs the directory: readers see the old or the new content,
    never a mix.  */

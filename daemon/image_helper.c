@@ -406,6 +406,17 @@ maybe_finish (struct image_helper *h)
 
 /* ---- start ---- */
 
+/* After a failed start: no report comes; every pipe closes, and the last
+   handle closed frees h.  */
+static void
+start_failed (struct image_helper *h)
+{
+  h->spawn_failed = true;
+  close_handle ((uv_handle_t *) &h->in, &h->in_closing);
+  close_handle ((uv_handle_t *) &h->out, &h->out_closing);
+  close_handle ((uv_handle_t *) &h->res, &h->res_closing);
+}
+
 static int
 push_arg (char ***argv, size_t *n, const char *a)
 {
@@ -478,11 +489,7 @@ helper_spawn (struct image_helper *h, const char *const *args, skiff_error_t *er
   ret = uv_spawn (d->loop, &h->proc, &po);
   if (ret < 0)
     {
-      /* Every handle closes; the last close frees h.  */
-      h->spawn_failed = true;
-      close_handle ((uv_handle_t *) &h->in, &h->in_closing);
-      close_handle ((uv_handle_t *) &h->out, &h->out_closing);
-      close_handle ((uv_handle_t *) &h->res, &h->res_closing);
+      start_failed (h);
       uv_close ((uv_handle_t *) &h->proc, on_closed);
       return skiff_error_make (err, 0, "cannot run skiff-image `%s`: %s", d->opts.image_helper_path,
                                uv_strerror (ret));
@@ -537,11 +544,7 @@ helper_fork (struct image_helper *h, const char *const *args, skiff_error_t *err
     }
   if (ret < 0)
     {
-      /* Every handle closes; the last close frees h.  */
-      h->spawn_failed = true;
-      close_handle ((uv_handle_t *) &h->in, &h->in_closing);
-      close_handle ((uv_handle_t *) &h->out, &h->out_closing);
-      close_handle ((uv_handle_t *) &h->res, &h->res_closing);
+      start_failed (h);
     }
   return ret;
 }

@@ -100,7 +100,7 @@ take (struct image_server *s, unsigned long seq, bool remove)
 }
 
 static void
-op_end (struct image_server *s, struct pending *p, int64_t exit_status, int term_signal)
+op_end (struct pending *p, int64_t exit_status, int term_signal)
 {
   if (!p->started)
     p->op.on_started (p->op.data, -ESRCH);
@@ -130,14 +130,13 @@ handle_message (struct image_server *s, const char *msg)
         {
           p->started = true;
           p->op.on_started (p->op.data, -(e > 0 ? e : EIO));
-          p->op.on_exited (p->op.data, -1, 0);
-          free (p);
+          op_end (p, -1, 0);
         }
     }
   else if (sscanf (msg, "exited %lu %d %d %d", &seq, &pid, &code, &sig) == 4)
     {
       if ((p = take (s, seq, true)) != NULL)
-        op_end (s, p, code, sig);
+        op_end (p, code, sig);
     }
   else
     log_warning ("skiff-image server (pid %d): unexpected message `%.60s`", s->proc.pid, msg);
@@ -187,7 +186,7 @@ on_server_exit (uv_process_t *proc, int64_t exit_status, int term_signal)
   while ((p = s->ops) != NULL)
     {
       s->ops = p->next;
-      op_end (s, p, 0, SIGKILL);
+      op_end (p, 0, SIGKILL);
     }
   close_sock (s);
   uv_close ((uv_handle_t *) &s->idle, on_closed);

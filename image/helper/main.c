@@ -3,6 +3,7 @@
    libcurl, libarchive and libcrypto live only as long as the operation.  */
 #include "helper.h"
 #include "cleanup.h"
+#include "fs.h"
 #include "json.h"
 #include "log.h"
 #include "registry.h"
@@ -85,21 +86,6 @@ error_kind (int ret)
     }
 }
 
-static int
-write_all (int fd, const char *buf, size_t len)
-{
-  while (len > 0)
-    {
-      ssize_t n = write (fd, buf, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return -1;
-      buf += n, len -= n;
-    }
-  return 0;
-}
-
 /* Adds repeated option values to a NULL-terminated list.  */
 static int
 push_value (const char ***v, size_t *n, const char *value)
@@ -162,7 +148,7 @@ run_command (const struct helper *base, int argc, char **argv, int result_fd)
     }
   yajl_gen_map_close (result);
   text = json_gen_steal (result, &len);
-  if (result_fd >= 0 && (text == NULL || write_all (result_fd, text, len) < 0))
+  if (result_fd >= 0 && (text == NULL || fs_write_all (result_fd, text, len) < 0))
     return 1;
   if (ret < 0 && result_fd < 0)
     fprintf (stderr, "skiff-image: %s\n", err->msg);

@@ -1,6 +1,7 @@
 /* skiff-image's output: Docker's JSON progress messages on stdout.  */
 #include "helper.h"
 #include "cleanup.h"
+#include "fs.h"
 #include "json.h"
 #include "progress_text.h"
 
@@ -16,21 +17,10 @@
 static void
 write_line (const char *text)
 {
-  size_t len = strlen (text), done = 0;
   cleanup_free char *line = NULL;
 
-  if (asprintf (&line, "%s\r\n", text) < 0)
-    return;
-  len += 2;
-  while (done < len)
-    {
-      ssize_t n = write (STDOUT_FILENO, line + done, len - done);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return;
-      done += n;
-    }
+  if (asprintf (&line, "%s\r\n", text) >= 0)
+    fs_write_all (STDOUT_FILENO, line, strlen (line));
 }
 
 void
